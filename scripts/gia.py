@@ -1,0 +1,29 @@
+"""Global importance analysis: single-motif occupancy in background sequences."""
+
+from cislens.runlog import logged, setup_environment
+
+setup_environment()
+
+with logged(snakemake) as log:  # noqa: F821
+    from cislens.config import ground_truth_motifs
+    from cislens.gia.run import choose_motifs, gia_trial
+
+    settings = snakemake.params.gia  # noqa: F821
+    motifs = choose_motifs(
+        ground_truth_motifs(snakemake.params.dataset_settings),  # noqa: F821
+        snakemake.input.truth or None,  # noqa: F821
+        snakemake.input.database,  # noqa: F821
+        snakemake.input.tomtom,  # noqa: F821
+        snakemake.params.dataset_settings.get("gia_motifs", []),  # noqa: F821
+        int(settings["max_motifs"]),
+    )
+    gia_trial(
+        snakemake.input.dataset,  # noqa: F821
+        snakemake.input.model,  # noqa: F821
+        motifs,
+        settings,
+        snakemake.params.seed,  # noqa: F821
+        snakemake.threads,  # noqa: F821
+        dict(snakemake.output.items()),  # noqa: F821
+        log,
+    )

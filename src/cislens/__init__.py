@@ -1,0 +1,3 @@
+"""cislens: interpretable deep learning for regulatory genomics."""
+
+__version__ = "0.1.0"

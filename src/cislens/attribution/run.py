@@ -1,0 +1,96 @@
+"""One attribution job: maps for test sequences, ground-truth scores, logos of the top sequences."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import read_info, read_split
+from ..io import atomic_path, write_tsv
+from ..threads import limit_threads
+
+METHODS = ("saliency", "grad_times_input")
+
+
+def select_sequences(y: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the first ``n`` test sequences with any positive label (anchors: first positives)."""
+    positive = np.flatnonzero(np.asarray(y).max(axis=1) > 0.5) if y.size else np.arange(0)
+    if positive.size == 0:
+        positive = np.arange(len(y))
+    return positive[:n]
+
+
+def attribute_trial(
+    dataset_path: str,
+    model_path: str,
+    method: str,
+    settings: Mapping[str, Any],
+    threads: int,
+    outputs: Mapping[str, str],
+    log: logging.Logger,
+) -> pd.DataFrame:
+    limit_threads(threads)
+    import keras
+
+    from ..motifs.logos import plot_logo
+    from ..report.plots import save_figure
+    from . import gradients
+    from .evaluate import interpretability
+
+    if method not in METHODS:
+        from ..errors import InputError
+
+        raise InputError(f"unknown attribution method {method!r} (known: {', '.join(METHODS)})")
+    test = read_split(dataset_path, "test")
+    tasks = read_info(dataset_path)["tasks"]
+    idx = select_sequences(test.y, int(settings["n_sequences"]))
+    x = test.x[idx]
+    model = keras.models.load_model(model_path)
+    grad = gradients.saliency(model, x, target=settings["target"], task=None)
+    if settings.get("correct", True):
+        grad = gradients.correct_gradients(grad)
+    attr = grad * x if method == "grad_times_input" else grad
+    log.info("%s on %d test sequences (target %s, corrected %s)", method, len(x), settings["target"],
+             settings.get("correct", True))
+
+    if test.truth is not None:
+        scores = interpretability(attr, x, test.truth[idx])
+        scores.insert(0, "method", method)
+        log.info("ground truth:\n%s", scores.to_string(index=False))
+    else:
+        scores = pd.DataFrame(columns=["method", "threshold", "auroc_mean", "aupr_mean", "snr_mean",
+                                       "n_sequences"])
+    write_tsv(outputs["scores"], scores)
+
+    with atomic_path(outputs["maps"]) as tmp, h5py.File(tmp, "w") as handle:
+        handle.create_dataset("attribution", data=attr.astype(np.float32), compression="gzip", track_times=False)
+        handle.create_dataset("x", data=x.astype(np.uint8), compression="gzip", track_times=False)
+        handle.create_dataset("index", data=idx, track_times=False)
+        handle.attrs.update(method=method, target=settings["target"], split="test",
+                            corrected=bool(settings.get("correct", True)), tasks=np.array(tasks, dtype="S"))
+
+    _plot_top(model, x, attr, int(settings.get("n_logos", 4)), outputs["logos"], plot_logo, save_figure)
+    return scores
+
+
+def _plot_top(model, x, attr, n_logos, path, plot_logo, save_figure) -> None:
+    """Attribution logos (observed base only) of the sequences the model scores highest."""
+    import matplotlib.pyplot as plt
+
+    from ..gia.experiments import predict
+
+    n = max(1, min(n_logos, len(x)))
+    pred = predict(model, x, target="logit")
+    pred = pred.max(axis=1) if pred.ndim == 2 else pred
+    top = np.argsort(-pred, kind="stable")[:n]
+    fig, axes = plt.subplots(n, 1, figsize=(12, 1.5 * n), squeeze=False)
+    for ax, i in zip(axes[:, 0], top, strict=True):
+        plot_logo(attr[i] * x[i], ax, kind="weight")
+        ax.set_title(f"test sequence {i} (logit {pred[i]:.2f})", fontsize=8, loc="left")
+    fig.tight_layout()
+    save_figure(fig, path)

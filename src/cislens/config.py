@@ -1,0 +1,205 @@
+"""Config handling shared by the Snakefile and the scripts: schema check, defaults, variants, trials.
+
+The JSON schema (workflow/schemas/config.schema.yaml) says what is allowed; this module turns a
+schema violation into one line naming the key, fills per-kind dataset defaults, and expands
+datasets x variants x trials.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import InputError
+
+# The 12 TFs of the multitask ground-truth set (anchors 1a), JASPAR 2016 CORE vertebrates.
+MULTITASK_MOTIFS: dict[str, str] = {
+    "Arid3a": "MA0151.1",
+    "CEBPB": "MA0466.2",
+    "FOSL1": "MA0477.1",
+    "Gabpa": "MA0062.2",
+    "MAFK": "MA0496.1",
+    "MAX": "MA0058.3",
+    "MEF2A": "MA0052.3",
+    "NFYB": "MA0502.1",
+    "SP1": "MA0079.3",
+    "SRF": "MA0083.3",
+    "STAT1": "MA0137.3",
+    "YY1": "MA0095.2",
+}
+# The regulatory-code core (anchors 1b).
+CODE_CORE_MOTIFS: dict[str, str] = {
+    "SP1": "MA0079.3",
+    "Gabpa": "MA0062.2",
+    "CEBPB": "MA0466.2",
+    "MAX": "MA0058.3",
+    "YY1": "MA0095.2",
+}
+
+DEFAULT_EXCLUDE_CHROMS = r"^(chrM|MT|M|chrUn.*|.*_random|.*_alt|.*_fix|.*_hap\d*|EBV)$"
+
+_PEAK_DEFAULTS: dict[str, Any] = {
+    "width": 200,
+    "center": "summit",
+    "max_n_fraction": 0.1,
+    "exclude_chroms": DEFAULT_EXCLUDE_CHROMS,
+    "negatives": "gc_matched",
+    "negative_ratio": 1.0,
+    "reverse_complement": False,
+    "valid_chroms": [],
+    "test_chroms": [],
+}
+
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "synthetic_multitask": {
+        "n": 30000,
+        "length": 200,
+        "split": [0.7, 0.1, 0.2],
+        "k_probs": [0.50, 0.25, 0.17, 0.05, 0.03],
+        "motifs": MULTITASK_MOTIFS,
+        "motif_release": "JASPAR2016",
+    },
+    "synthetic_code": {
+        "n_pos": 10000,
+        "n_neg": 10000,
+        "length": 200,
+        "split": [0.7, 0.1, 0.2],
+        "k_range": [3, 7],
+        "k_probs": [0.50, 0.25, 0.17, 0.05, 0.03],
+        "core": CODE_CORE_MOTIFS,
+        "n_pool_random": 50,
+        "motif_release": "JASPAR2016",
+    },
+    "peaks": dict(_PEAK_DEFAULTS),
+    "synthetic_genome": {
+        **_PEAK_DEFAULTS,
+        "motifs": {k: MULTITASK_MOTIFS[k] for k in ("CEBPB", "Gabpa", "MAX", "SP1", "YY1", "SRF")},
+        "motif_release": "JASPAR2016",
+        "n_chroms": 6,
+        "chrom_length": 200_000,
+        "gc": 0.41,
+        "peaks_per_tf": 300,
+        "sites_per_peak": [1, 3],
+        "peak_width": [150, 400],
+        "valid_chroms": ["chr5"],
+        "test_chroms": ["chr6"],
+    },
+    "h5": {},
+}
+
+DEFAULT_JASPAR = {"release": "JASPAR2016", "collection": "CORE", "tax_group": "vertebrates"}
+
+VARIANT_RE = re.compile(r"^([A-Za-z0-9_\-]+?)__([A-Za-z0-9_\-]+)$")
+
+
+def load_schema(path: str | os.PathLike) -> dict[str, Any]:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Raise InputError with one line naming the offending key when the config breaks the schema."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.path)))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    # Descend into oneOf/anyOf so the message names the deepest real problem.
+    while error.context:
+        error = jsonschema.exceptions.best_match(error.context)
+    where = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+    message = error.message.replace("\n", " ")
+    if len(message) > 200:
+        message = message[:200] + "..."
+    raise InputError(f"config: {where}: {message}")
+
+
+def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """One dataset's settings with its kind's defaults filled in and paths made absolute."""
+    if name not in config["datasets"]:
+        raise InputError(f"config: datasets: unknown dataset {name!r}")
+    raw = dict(config["datasets"][name])
+    kind = raw["kind"]
+    settings = copy.deepcopy(KIND_DEFAULTS[kind])
+    settings.update(copy.deepcopy(raw))
+    settings.setdefault("seed", int(config.get("seed", 0)))
+    settings.setdefault("jaspar", dict(DEFAULT_JASPAR))
+    settings["jaspar"] = {**DEFAULT_JASPAR, **settings["jaspar"]}
+    return settings
+
+
+def peak_files(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Peak files of a `peaks` dataset as {task: path}; a list names tasks after the file stems."""
+    peaks = settings["peaks"]
+    if isinstance(peaks, str):
+        peaks = [peaks]
+    if isinstance(peaks, list):
+        named = {}
+        for path in peaks:
+            stem = Path(path).name
+            for suffix in (".gz", ".narrowPeak", ".bed"):
+                stem = stem.removesuffix(suffix)
+            named[stem] = path
+        return named
+    return dict(peaks)
+
+
+def ground_truth_motifs(settings: Mapping[str, Any]) -> dict[str, str]:
+    """{TF name: JASPAR ID} of the motifs planted in a synthetic dataset; empty for real data."""
+    kind = settings["kind"]
+    if kind in ("synthetic_multitask", "synthetic_genome"):
+        return dict(settings["motifs"])
+    if kind == "synthetic_code":
+        return dict(settings["core"])
+    return {}
+
+
+def variant_names(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """Variants of one dataset: its own list, else the global list; each checked against models/regimes."""
+    settings = config["datasets"][dataset]
+    variants = settings.get("variants", config["variants"])
+    for variant in variants:
+        parse_variant(config, variant)
+    return list(variants)
+
+
+def parse_variant(config: Mapping[str, Any], variant: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`<model>__<regime>` -> (model settings, regime settings); unknown names fail with one line."""
+    match = VARIANT_RE.match(variant)
+    if not match:
+        raise InputError(f"config: variants: {variant!r} is not of the form <model>__<regime>")
+    model, regime = match.groups()
+    models = config.get("models", {})
+    regimes = config.get("regimes", {})
+    if model not in models:
+        raise InputError(
+            f"config: variants: {variant!r} names unknown model {model!r} (models: {', '.join(models)})"
+        )
+    if regime not in regimes:
+        raise InputError(
+            f"config: variants: {variant!r} names unknown regime {regime!r} (regimes: {', '.join(regimes)})"
+        )
+    return dict(models[model]), dict(regimes[regime] or {})
+
+
+def trial_names(config: Mapping[str, Any], dataset: str) -> list[str]:
+    n = int(config["datasets"][dataset].get("trials", config["trials"]))
+    return [f"t{i}" for i in range(n)]
+
+
+def trial_seed(config: Mapping[str, Any], dataset: str, trial: str) -> int:
+    """Each trial's seed: the dataset's seed plus the trial index, so trials differ but repeat."""
+    base = int(config["datasets"][dataset].get("seed", config.get("seed", 0)))
+    return base * 1000 + int(trial.removeprefix("t"))
+
+
+def jaspar_tag(jaspar: Mapping[str, Any]) -> str:
+    """File stem of an exported JASPAR database, e.g. JASPAR2016_CORE_vertebrates."""
+    return f"{jaspar['release']}_{jaspar['collection']}_{jaspar['tax_group']}"

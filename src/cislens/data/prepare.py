@@ -1,0 +1,93 @@
+"""Dispatch one dataset's settings (config kind) to the builder that makes its Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import peak_files
+from ..errors import InputError
+from ..motifs.meme import Motif, read_meme
+from .dataset import Dataset
+
+
+def motifs_by_name(meme_path: str | Path, names: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """{TF name: PPM (W, 4)} from a MEME file of the planted motifs, keyed by the config's TF names."""
+    by_id: dict[str, Motif] = {m.id: m for m in read_meme(meme_path)}
+    out = {}
+    for name, motif_id in names.items():
+        if motif_id not in by_id:
+            raise InputError(f"{meme_path}: motif {motif_id} ({name}) is missing")
+        out[name] = by_id[motif_id].ppm
+    return out
+
+
+def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
+    """Make the dataset of one config entry; ``inputs`` are the rule's input files by name."""
+    kind = settings["kind"]
+    seed = int(settings["seed"])
+    if kind == "synthetic_multitask":
+        from .synthetic import make_multitask
+
+        motifs = motifs_by_name(inputs["motifs"], settings["motifs"])
+        return make_multitask(
+            motifs,
+            n=settings["n"],
+            length=settings["length"],
+            k_probs=tuple(settings["k_probs"]),
+            split=tuple(settings["split"]),
+            seed=seed,
+        )
+    if kind == "synthetic_code":
+        from .synthetic import make_code
+
+        every = {m.id: m for m in read_meme(inputs["motifs"])}
+        core = {name: every[mid].ppm for name, mid in settings["core"].items()}
+        pool = {f"{m.name}_{m.id}": m.ppm for mid, m in every.items() if mid not in settings["core"].values()}
+        return make_code(
+            core,
+            pool,
+            n_pos=settings["n_pos"],
+            n_neg=settings["n_neg"],
+            k_range=tuple(settings["k_range"]),
+            k_probs=tuple(settings["k_probs"]),
+            length=settings["length"],
+            split=tuple(settings["split"]),
+            seed=seed,
+        )
+    if kind in ("peaks", "synthetic_genome"):
+        from .peaks_dataset import build_peaks_dataset
+
+        truth = None
+        if kind == "synthetic_genome":
+            genome_dir = Path(inputs["genome"]).parent
+            files = {tf: str(genome_dir / "peaks" / f"{tf}.narrowPeak") for tf in settings["motifs"]}
+            truth = (str(inputs["planted"]), motifs_by_name(inputs["motifs"], settings["motifs"]))
+        else:
+            files = peak_files(settings)
+        dataset = build_peaks_dataset(
+            files,
+            str(inputs["genome"]),
+            str(workdir),
+            width=settings["width"],
+            center=settings["center"],
+            max_n_fraction=settings["max_n_fraction"],
+            exclude_chroms=settings["exclude_chroms"],
+            negatives=settings["negatives"],
+            negative_ratio=settings["negative_ratio"],
+            reverse_complement=settings["reverse_complement"],
+            valid_chroms=list(settings["valid_chroms"]),
+            test_chroms=list(settings["test_chroms"]),
+            seed=seed,
+            truth=truth,
+        )
+        dataset.kind = kind
+        return dataset
+    if kind == "h5":
+        from .h5input import load_h5_dataset
+
+        return load_h5_dataset(inputs["h5"], seed=seed)
+    raise InputError(f"unknown dataset kind {kind!r}")

@@ -1,0 +1,97 @@
+"""Filter and Tomtom jobs: first-layer PPMs to MEME, then matches against JASPAR with statistics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..io import write_json, write_tsv
+
+
+def filters_trial(
+    dataset_path: str,
+    model_path: str,
+    settings: Mapping[str, Any],
+    threads: int,
+    output: str,
+    log: logging.Logger,
+) -> None:
+    """PPMs of every first-layer filter from its activations on test sequences (anchors §3)."""
+    from ..threads import limit_threads
+
+    limit_threads(threads)
+    import keras
+
+    from ..data.dataset import read_split
+    from ..models.inspect import first_layer_activations, first_layer_kernel_size, first_layer_padding
+    from .filters import activation_ppms, filters_to_motifs, trim_ppm
+    from .meme import write_meme
+
+    x = read_split(dataset_path, "test", truth=False).x[: int(settings["max_sequences"])]
+    model = keras.models.load_model(model_path)
+    activations = first_layer_activations(model, x)
+    ppms, nsites = activation_ppms(
+        x,
+        activations,
+        first_layer_kernel_size(model),
+        threshold=float(settings["threshold"]),
+        weighted=bool(settings["weighted"]),
+        padding=first_layer_padding(model),
+    )
+    trimmed = np.empty(len(ppms), dtype=object)
+    for i, ppm in enumerate(ppms):
+        trimmed[i] = trim_ppm(ppm, min_info=float(settings["min_info"]), pad=int(settings["pad"]))
+    motifs = filters_to_motifs(list(trimmed), nsites)
+    write_meme(output, motifs)
+    log.info("%d filters from %d test sequences; %d never fired", len(motifs), len(x), int((nsites == 0).sum()))
+
+
+def tomtom_trial(
+    filters_meme: str,
+    database_meme: str,
+    settings: Mapping[str, Any],
+    truth: Mapping[str, str],
+    outputs: Mapping[str, str],
+    log: logging.Logger,
+) -> dict[str, Any]:
+    """Tomtom the filters against the database; match statistics against the planted motifs if any."""
+    from .logos import logo_grid
+    from .matching import ACCEPTED_IDS, best_hits, match_statistics
+    from .meme import read_meme
+    from .tomtom import run_tomtom, write_tomtom_tsv
+
+    queries = read_meme(filters_meme)
+    targets = read_meme(database_meme)
+    table = run_tomtom(
+        queries,
+        targets,
+        thresh=float(settings["thresh"]),
+        threshold_on=settings["threshold_on"],
+        backend=settings.get("backend", "memelite"),
+    )
+    write_tomtom_tsv(outputs["tomtom"], table)
+    hits = best_hits(table, targets)
+    write_tsv(outputs["matches"], hits)
+    accepted = {tf: ACCEPTED_IDS.get(tf, _versions(mid)) for tf, mid in truth.items()}
+    stats = match_statistics(table, len(queries), accepted) if accepted else _any_stats(table, len(queries))
+    stats["tfs_found"] = sorted(set(hits["target_name"])) if len(hits) else []
+    write_json(outputs["stats"], stats)
+    names = {row.query_id: f"{row.query_id}: {row.target_name}" for row in hits.itertuples()}
+    logo_grid(queries, outputs["logos"], titles=[names.get(m.id, m.id) for m in queries])
+    log.info("%d significant pairs; stats %s", len(table), stats)
+    return stats
+
+
+def _versions(motif_id: str) -> list[str]:
+    """Accept any version of the planted motif's base ID (MA0079.3 -> MA0079.1, .2, .3, ...)."""
+    base = motif_id.split(".")[0]
+    return [f"{base}.{v}" for v in range(1, 10)]
+
+
+def _any_stats(table, n_filters: int) -> dict[str, Any]:
+    """Without ground truth only the fraction of filters with any hit is meaningful."""
+    matched = table["Query_ID"].nunique() if len(table) else 0
+    return {"n_filters": n_filters, "match_any": matched / max(n_filters, 1)}

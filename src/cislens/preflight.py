@@ -1,0 +1,111 @@
+"""Checks run while Snakemake builds its DAG, so bad input fails in one line before any job starts.
+
+Peak files are parsed in full (format errors name file and line) and their contigs are checked
+against the genome's FASTA index when one exists; a FASTA without an index is indexed by the
+prepare rule, which repeats the contig check. Results are cached by file size and mtime so a
+workflow with hundreds of datasets does not re-read unchanged files on every invocation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .config import peak_files
+from .errors import InputError
+
+CACHE = Path(".snakemake") / "cislens-preflight.json"
+
+
+def _stamp(path: str) -> list[int]:
+    stat = os.stat(path)
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _require_file(path: str, what: str, dataset: str) -> None:
+    if not os.path.exists(path):
+        raise InputError(f"datasets.{dataset}: {what} {path} does not exist")
+    if os.path.getsize(path) == 0:
+        raise InputError(f"datasets.{dataset}: {what} {path} is empty")
+
+
+def fasta_index_contigs(genome: str) -> dict[str, int] | None:
+    """Contig sizes from ``genome.fai`` (also for bgzip FASTA); None when there is no index yet."""
+    fai = f"{genome}.fai"
+    if not os.path.exists(fai):
+        return None
+    sizes = {}
+    with open(fai) as handle:
+        for line in handle:
+            fields = line.split("\t")
+            if len(fields) >= 2:
+                sizes[fields[0]] = int(fields[1])
+    return sizes
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _load_cache() -> dict[str, Any]:
+    try:
+        return json.loads(CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache(cache: dict[str, Any]) -> None:
+    try:
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = CACHE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache))
+        os.replace(tmp, CACHE)
+    except OSError:
+        pass  # a read-only working directory only costs the cache
+
+
+def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
+    """Raise InputError (one line) for a missing, empty or malformed input of one dataset."""
+    kind = settings["kind"]
+    if kind == "h5":
+        _require_file(settings["path"], "h5 file", dataset)
+        return
+    if kind != "peaks":
+        return
+    from .data.peaks import read_peaks  # pandas import only when real peaks are configured
+
+    genome = settings["genome"]
+    _require_file(genome, "genome FASTA", dataset)
+    sizes = fasta_index_contigs(genome)
+    cache = _load_cache()
+    changed = False
+    for task, path in peak_files(settings).items():
+        _require_file(path, f"peak file for task {task!r}:", dataset)
+        key = os.path.abspath(path)
+        stamp = _stamp(path) + (_stamp(f"{genome}.fai") if sizes is not None else [])
+        if cache.get(key) == stamp:
+            continue
+        peaks = read_peaks(path)
+        if sizes is not None:
+            missing = sorted(set(peaks["chrom"]) - set(sizes))
+            if missing:
+                raise InputError(
+                    f"{path}: contig {missing[0]!r} is not in the genome FASTA {genome}"
+                    + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                )
+            cache[key] = stamp
+            changed = True
+    if changed:
+        _save_cache(cache)
+    if sizes is None and not _is_gzip(genome):
+        return
+    if sizes is None:
+        with gzip.open(genome, "rt") as handle:
+            first = handle.readline()
+        if not first.startswith(">"):
+            raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")

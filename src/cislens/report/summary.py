@@ -1,0 +1,59 @@
+"""Collect each trial's metrics into one row, then mean and sd per variant."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+STAT_KEYS = ("match_fraction", "match_any", "fpr", "coverage")
+
+
+def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dict[str, float | str]:
+    """Metrics of results/{dataset}/{variant}/{trial} as a flat record."""
+    path = Path(trial_dir)
+    metrics = json.loads((path / "metrics.json").read_text())
+    row: dict[str, float | str] = {
+        "variant": path.parent.name,
+        "trial": path.name,
+        "test_auroc": metrics.get("auroc_mean", np.nan),
+        "test_aupr": metrics.get("aupr_mean", np.nan),
+        "epochs": metrics.get("epochs_trained", np.nan),
+    }
+    stats_path = path / "filters" / "match_stats.json"
+    if stats_path.exists():
+        stats = json.loads(stats_path.read_text())
+        for key in STAT_KEYS:
+            if key in stats:
+                row[key] = stats[key]
+    interp_path = path / "attribution" / "interpretability.tsv"
+    if interp_path.exists():
+        interp = pd.read_csv(interp_path, sep="\t")
+        if len(interp):
+            chosen = interp[np.isclose(interp["threshold"], truth_threshold)]
+            for rec in chosen.itertuples():
+                row[f"attr_auroc_{rec.method}"] = rec.auroc_mean
+                row[f"attr_aupr_{rec.method}"] = rec.aupr_mean
+    return row
+
+
+def trial_table(trial_dirs: Sequence[str | os.PathLike], truth_threshold: float = 0.1) -> pd.DataFrame:
+    return pd.DataFrame([trial_row(d, truth_threshold) for d in trial_dirs])
+
+
+def aggregate(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: n_trials and, for every numeric metric, its mean and sample sd over trials."""
+    numeric = [c for c in trials.columns if c not in ("variant", "trial")]
+    rows = []
+    for variant, group in trials.groupby("variant", sort=False):
+        row: dict[str, float | str | int] = {"variant": variant, "n_trials": len(group)}
+        for column in numeric:
+            values = pd.to_numeric(group[column], errors="coerce")
+            row[f"{column}_mean"] = values.mean()
+            row[f"{column}_sd"] = values.std(ddof=1) if len(values) > 1 else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,119 @@
+# Config validation and the target lists every other rule file uses.
+import os
+
+from snakemake.utils import validate
+
+from cislens import config as cfg
+from cislens.errors import InputError
+from cislens.preflight import check_dataset_inputs
+
+SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
+RESULTS = "results"
+
+# One clear line for a bad key before any job starts, then Snakemake's own validation
+# (which also fills the schema's defaults).
+cfg.check_config(config, cfg.load_schema(SCHEMA))
+validate(config, SCHEMA)
+
+DATASETS = list(config["datasets"])
+SETTINGS = {name: cfg.dataset_settings(config, name) for name in DATASETS}
+VARIANTS = {name: cfg.variant_names(config, name) for name in DATASETS}
+TRIALS = {name: cfg.trial_names(config, name) for name in DATASETS}
+for _name in DATASETS:
+    check_dataset_inputs(_name, SETTINGS[_name])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    variant="[A-Za-z0-9_\-]+__[A-Za-z0-9_\-]+",
+    trial="t[0-9]+",
+    method="|".join(config["attribution"]["methods"]),
+
+
+def trial_dirs(dataset):
+    """Every results/{dataset}/{variant}/{trial} of one dataset."""
+    return [
+        f"{RESULTS}/{dataset}/{variant}/{trial}"
+        for variant in VARIANTS[dataset]
+        for trial in TRIALS[dataset]
+    ]
+
+
+def jaspar_db(wildcards):
+    tag = cfg.jaspar_tag(SETTINGS[wildcards.dataset]["jaspar"])
+    return f"resources/jaspar/{tag}.meme"
+
+
+def truth_motifs(wildcards):
+    """The planted motifs' MEME file for synthetic datasets; nothing for real data."""
+    if cfg.ground_truth_motifs(SETTINGS[wildcards.dataset]):
+        return f"{RESULTS}/{wildcards.dataset}/motifs.meme"
+    return []
+
+
+def attribution_methods():
+    return list(config["attribution"]["methods"])
+
+
+def all_targets():
+    return [f"{RESULTS}/{dataset}/report.html" for dataset in DATASETS]
+
+
+def synthetic_genome_outputs(dataset):
+    base = f"{RESULTS}/{dataset}/inputs"
+    peaks = [f"{base}/peaks/{tf}.narrowPeak" for tf in SETTINGS[dataset]["motifs"]]
+    return {
+        "genome": f"{base}/genome.fa",
+        "planted": f"{base}/planted.bed",
+        "peaks": peaks,
+    }
+
+
+def prepare_inputs(wildcards):
+    settings = SETTINGS[wildcards.dataset]
+    kind = settings["kind"]
+    inputs = {}
+    if cfg.ground_truth_motifs(settings):
+        inputs["motifs"] = f"{RESULTS}/{wildcards.dataset}/motifs.meme"
+    if kind == "peaks":
+        inputs["peaks"] = list(cfg.peak_files(settings).values())
+        inputs["genome"] = settings["genome"]
+    elif kind == "synthetic_genome":
+        made = synthetic_genome_outputs(wildcards.dataset)
+        inputs["genome"] = made["genome"]
+        inputs["planted"] = made["planted"]
+    elif kind == "h5":
+        inputs["h5"] = settings["path"]
+    return inputs
+
+
+def trial_outputs(wildcards):
+    dirs = trial_dirs(wildcards.dataset)
+    return {
+        "metrics": [f"{d}/metrics.json" for d in dirs],
+        "interpretability": [f"{d}/attribution/interpretability.tsv" for d in dirs],
+        "matches": [f"{d}/filters/match_stats.json" for d in dirs],
+    }
+
+
+def report_inputs(wildcards):
+    dirs = trial_dirs(wildcards.dataset)
+    methods = attribution_methods()
+    inputs = {
+        "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
+        "summary": f"{RESULTS}/{wildcards.dataset}/summary.tsv",
+        "trial_files": [
+            f"{d}/{name}"
+            for d in dirs
+            for name in [
+                "history.tsv",
+                "training.png",
+                "filters/match.tsv",
+                "filters/logos.png",
+                "gia/occupancy.tsv",
+                "gia/occupancy.png",
+            ]
+            + [f"attribution/{m}.png" for m in methods]
+        ],
+    }
+    return inputs

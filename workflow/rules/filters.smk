@@ -1,0 +1,47 @@
+# First-layer filters -> PPMs (MEME) -> Tomtom against JASPAR -> match statistics and logos.
+
+
+rule filters:
+    input:
+        dataset=f"{RESULTS}/{{dataset}}/dataset.h5",
+        model=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/model.keras",
+    output:
+        meme=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/filters.meme",
+    log:
+        "logs/filters/{dataset}/{variant}/{trial}.log",
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: workflow.cores
+    params:
+        filters=config["filters"],
+    script:
+        "../../scripts/filters.py"
+
+
+rule tomtom:
+    input:
+        meme=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/filters.meme",
+        database=jaspar_db,
+    output:
+        tomtom=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/tomtom.tsv",
+        matches=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/match.tsv",
+        stats=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/match_stats.json",
+        logos=report(
+            f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/logos.png",
+            category="{dataset}",
+            subcategory="Filters",
+            labels={
+                "variant": "{variant}",
+                "trial": "{trial}",
+                "figure": "filter logos",
+            },
+        ),
+    log:
+        "logs/tomtom/{dataset}/{variant}/{trial}.log",
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        tomtom=config["tomtom"],
+        truth=lambda wc: cfg.ground_truth_motifs(SETTINGS[wc.dataset]),
+    script:
+        "../../scripts/tomtom.py"

@@ -1,0 +1,64 @@
+# Inputs -> results/{dataset}/dataset.h5 (and the planted motifs / synthetic genome where made).
+
+
+rule jaspar_export:
+    output:
+        "resources/jaspar/{release}_{collection}_{tax_group}.meme",
+    log:
+        "logs/jaspar_export/{release}_{collection}_{tax_group}.log",
+    wildcard_constraints:
+        release="JASPAR20[0-9][0-9]",
+        collection="[A-Z_]+",
+        tax_group="[a-z]+",
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    script:
+        "../../scripts/jaspar_export.py"
+
+
+rule truth_motifs:
+    output:
+        f"{RESULTS}/{{dataset}}/motifs.meme",
+    log:
+        "logs/truth_motifs/{dataset}.log",
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        settings=lambda wc: SETTINGS[wc.dataset],
+    script:
+        "../../scripts/truth_motifs.py"
+
+
+rule synthetic_genome:
+    input:
+        motifs=f"{RESULTS}/{{dataset}}/motifs.meme",
+    output:
+        genome=f"{RESULTS}/{{dataset}}/inputs/genome.fa",
+        planted=f"{RESULTS}/{{dataset}}/inputs/planted.bed",
+    log:
+        "logs/synthetic_genome/{dataset}.log",
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        settings=lambda wc: SETTINGS[wc.dataset],
+        outdir=lambda wc: f"{RESULTS}/{wc.dataset}/inputs",
+    script:
+        "../../scripts/synthetic_genome.py"
+
+
+rule prepare:
+    input:
+        unpack(prepare_inputs),
+    output:
+        f"{RESULTS}/{{dataset}}/dataset.h5",
+    log:
+        "logs/prepare/{dataset}.log",
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        settings=lambda wc: SETTINGS[wc.dataset],
+        workdir=lambda wc: f"{RESULTS}/{wc.dataset}/work",
+    script:
+        "../../scripts/prepare.py"
