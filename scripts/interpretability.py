@@ -7,7 +7,10 @@ from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821
     frames = [pd.read_csv(path, sep="\t") for path in snakemake.input]  # noqa: F821
-    table = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+    table = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
         else frames[0]
+    )
     write_tsv(snakemake.output[0], table)  # noqa: F821
     log.info("%d rows", len(table))

@@ -83,7 +83,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "motifs": {k: MULTITASK_MOTIFS[k] for k in ("CEBPB", "Gabpa", "MAX", "SP1", "YY1", "SRF")},
         "motif_release": "JASPAR2016",
         "n_chroms": 6,
-        "chrom_length": 200_000,
+        "chrom_length": 400_000,
         "gc": 0.41,
         "peaks_per_tf": 300,
         "sites_per_peak": [1, 3],

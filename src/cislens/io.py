@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -42,7 +45,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iter
 def write_json(path: str | os.PathLike, record: Any) -> None:
     """Write ``record`` as sorted, indented JSON atomically."""
     with atomic_open(path) as handle:
-        json.dump(record, handle, indent=2, sort_keys=True, default=_json_default)
+        json.dump(_finite(record), handle, indent=2, sort_keys=True, default=_json_default, allow_nan=False)
         handle.write("\n")
 
 
@@ -50,6 +53,19 @@ def write_tsv(path: str | os.PathLike, frame: Any) -> None:
     """Write a pandas DataFrame as a tab-separated table atomically (no index)."""
     with atomic_open(path) as handle:
         frame.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null: strict JSON readers (jq, browsers) reject them."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    return value
 
 
 def _json_default(value: Any) -> Any:

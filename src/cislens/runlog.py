@@ -21,7 +21,7 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
     failed rule wants to read.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
-    handle = open(log_path, "w", buffering=1) if log_path else None  # noqa: SIM115
+    handle = open(log_path, "w", buffering=1) if log_path else None
     old_out, old_err = sys.stdout, sys.stderr
     if handle is not None:
         sys.stdout = sys.stderr = handle

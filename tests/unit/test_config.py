@@ -31,7 +31,10 @@ def test_shipped_configs_validate() -> None:
         (lambda c: c.update(unknown_key=1), "<top level>"),
         (lambda c: c["datasets"]["synthetic_multitask"].update(n="many"), "datasets.synthetic_multitask.n"),
         (lambda c: c["datasets"]["synthetic_genome"].update(negatives="random"), "negatives"),
-        (lambda c: c["datasets"]["synthetic_multitask"].update(kind="bigwig"), "datasets.synthetic_multitask.kind"),
+        (
+            lambda c: c["datasets"]["synthetic_multitask"].update(kind="bigwig"),
+            "datasets.synthetic_multitask.kind",
+        ),
         (lambda c: c["models"]["cnn25_relu"].update(activation="swish"), "models.cnn25_relu.activation"),
         (lambda c: c["training"].update(epochs=0), "training.epochs"),
         (lambda c: c.update(variants=["cnn25_relu"]), "variants.0"),

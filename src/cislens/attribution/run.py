@@ -25,6 +25,15 @@ def select_sequences(y: np.ndarray, n: int) -> np.ndarray:
     return positive[:n]
 
 
+def attribution_task(task: str | int, y: np.ndarray) -> np.ndarray | int | None:
+    """Which outputs to explain: each sequence's positive tasks (default), all tasks, or one index."""
+    if task == "positive":
+        return (np.asarray(y) > 0.5).astype(np.float32)
+    if task == "all":
+        return None
+    return int(task)
+
+
 def attribute_trial(
     dataset_path: str,
     model_path: str,
@@ -51,28 +60,43 @@ def attribute_trial(
     idx = select_sequences(test.y, int(settings["n_sequences"]))
     x = test.x[idx]
     model = keras.models.load_model(model_path)
-    grad = gradients.saliency(model, x, target=settings["target"], task=None)
+    task = attribution_task(settings.get("task", "positive"), test.y[idx])
+    grad = gradients.saliency(model, x, target=settings["target"], task=task)
     if settings.get("correct", True):
         grad = gradients.correct_gradients(grad)
     attr = grad * x if method == "grad_times_input" else grad
-    log.info("%s on %d test sequences (target %s, corrected %s)", method, len(x), settings["target"],
-             settings.get("correct", True))
+    log.info(
+        "%s on %d test sequences (target %s of task %s, corrected %s)",
+        method,
+        len(x),
+        settings["target"],
+        settings.get("task", "positive"),
+        settings.get("correct", True),
+    )
 
     if test.truth is not None:
         scores = interpretability(attr, x, test.truth[idx])
         scores.insert(0, "method", method)
         log.info("ground truth:\n%s", scores.to_string(index=False))
     else:
-        scores = pd.DataFrame(columns=["method", "threshold", "auroc_mean", "aupr_mean", "snr_mean",
-                                       "n_sequences"])
+        scores = pd.DataFrame(
+            columns=["method", "threshold", "auroc_mean", "aupr_mean", "snr_mean", "n_sequences"]
+        )
     write_tsv(outputs["scores"], scores)
 
     with atomic_path(outputs["maps"]) as tmp, h5py.File(tmp, "w") as handle:
-        handle.create_dataset("attribution", data=attr.astype(np.float32), compression="gzip", track_times=False)
+        handle.create_dataset(
+            "attribution", data=attr.astype(np.float32), compression="gzip", track_times=False
+        )
         handle.create_dataset("x", data=x.astype(np.uint8), compression="gzip", track_times=False)
         handle.create_dataset("index", data=idx, track_times=False)
-        handle.attrs.update(method=method, target=settings["target"], split="test",
-                            corrected=bool(settings.get("correct", True)), tasks=np.array(tasks, dtype="S"))
+        handle.attrs.update(
+            method=method,
+            target=settings["target"],
+            split="test",
+            corrected=bool(settings.get("correct", True)),
+            tasks=np.array(tasks, dtype="S"),
+        )
 
     _plot_top(model, x, attr, int(settings.get("n_logos", 4)), outputs["logos"], plot_logo, save_figure)
     return scores

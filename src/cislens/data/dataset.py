@@ -116,8 +116,9 @@ def read_dataset(path: str | os.PathLike, truth: bool = True) -> Dataset:
     """Read every split and the metadata."""
     info = read_info(path)
     splits = {name: read_split(path, name, truth=truth) for name in SPLITS}
-    return Dataset(splits=splits, tasks=info["tasks"], kind=info["kind"], seed=info["seed"],
-                   summary=info["summary"])
+    return Dataset(
+        splits=splits, tasks=info["tasks"], kind=info["kind"], seed=info["seed"], summary=info["summary"]
+    )
 
 
 def read_info(path: str | os.PathLike) -> dict[str, Any]:

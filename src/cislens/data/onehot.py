@@ -8,10 +8,19 @@ import numpy as np
 
 ALPHABET = "ACGT"
 
-_LOOKUP = np.full(256, -1, dtype=np.int8)
-for _i, _base in enumerate(ALPHABET):
-    _LOOKUP[ord(_base)] = _i
-    _LOOKUP[ord(_base.lower())] = _i
+# One uint32 per byte whose four little-endian bytes are that base's one-hot row (A = byte 0), so a
+# single table lookup viewed as bytes encodes a sequence; anything but ACGT/acgt is all zeros.
+_PACKED = np.zeros(256, dtype="<u4")
+for _i, _base in enumerate(b"ACGT"):
+    _PACKED[_base] = _PACKED[_base + 32] = 1 << (8 * _i)
+
+
+def encode_bytes(raw: np.ndarray) -> np.ndarray:
+    """uint8 one-hot (..., 4) of an array of ASCII codes of any shape."""
+    raw = np.asarray(raw, dtype=np.uint8)
+    packed = np.empty(raw.shape, dtype="<u4")
+    np.take(_PACKED, raw, out=packed)
+    return packed.view(np.uint8).reshape(*raw.shape, 4)
 
 
 def one_hot(seqs: str | Sequence[str], dtype: type = np.float32) -> np.ndarray:
@@ -23,13 +32,9 @@ def one_hot(seqs: str | Sequence[str], dtype: type = np.float32) -> np.ndarray:
     length = len(seqs[0])
     if any(len(s) != length for s in seqs):
         raise ValueError("one_hot needs sequences of equal length")
-    codes = _LOOKUP[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
-    codes = codes.reshape(len(seqs), length)
-    out = np.zeros((len(seqs), length, 4), dtype=dtype)
-    valid = codes >= 0
-    n_idx, l_idx = np.nonzero(valid)
-    out[n_idx, l_idx, codes[valid]] = 1
-    return out
+    raw = np.frombuffer("".join(seqs).encode("ascii", errors="replace"), dtype=np.uint8)
+    out = encode_bytes(raw.reshape(len(seqs), length))
+    return out if dtype == np.uint8 else out.astype(dtype)
 
 
 def decode(x: np.ndarray) -> list[str]:

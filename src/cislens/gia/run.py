@@ -57,7 +57,7 @@ def gia_trial(
 
     from ..data.dataset import read_info, read_split
     from .backgrounds import profile_backgrounds, shuffled_backgrounds
-    from .experiments import plot_occupancy, single_motif_occupancy
+    from .experiments import OCCUPANCY_COLUMNS, plot_occupancy, single_motif_occupancy
 
     test = read_split(dataset_path, "test", truth=False)
     tasks = read_info(dataset_path)["tasks"]
@@ -68,10 +68,11 @@ def gia_trial(
         backgrounds = profile_backgrounds(test.x, n=n, seed=seed)
     model = keras.models.load_model(model_path)
     if motifs:
-        table = single_motif_occupancy(model, backgrounds, dict(motifs), position="center", task_names=tasks,
-                                       target=settings["target"])
+        table = single_motif_occupancy(
+            model, backgrounds, dict(motifs), position="center", task_names=tasks, target=settings["target"]
+        )
     else:
-        table = pd.DataFrame(columns=["motif", "task", "effect_mean", "effect_sd", "ci95_low", "ci95_high", "n"])
+        table = pd.DataFrame(columns=list(OCCUPANCY_COLUMNS))
         log.info("no motifs to test: the filters matched nothing and gia_motifs is empty")
     write_tsv(outputs["table"], table)
     plot_occupancy(table, outputs["plot"])

@@ -46,7 +46,9 @@ def filters_trial(
         trimmed[i] = trim_ppm(ppm, min_info=float(settings["min_info"]), pad=int(settings["pad"]))
     motifs = filters_to_motifs(list(trimmed), nsites)
     write_meme(output, motifs)
-    log.info("%d filters from %d test sequences; %d never fired", len(motifs), len(x), int((nsites == 0).sum()))
+    log.info(
+        "%d filters from %d test sequences; %d never fired", len(motifs), len(x), int((nsites == 0).sum())
+    )
 
 
 def tomtom_trial(
@@ -63,7 +65,10 @@ def tomtom_trial(
     from .meme import read_meme
     from .tomtom import run_tomtom, write_tomtom_tsv
 
-    queries = read_meme(filters_meme)
+    filters = read_meme(filters_meme)
+    # A filter that never fired has a uniform PPM, which Tomtom can still "match"; it counts in
+    # the denominator of the match statistics but is never queried.
+    queries = [m for m in filters if m.nsites > 0]
     targets = read_meme(database_meme)
     table = run_tomtom(
         queries,
@@ -76,12 +81,15 @@ def tomtom_trial(
     hits = best_hits(table, targets)
     write_tsv(outputs["matches"], hits)
     accepted = {tf: ACCEPTED_IDS.get(tf, _versions(mid)) for tf, mid in truth.items()}
-    stats = match_statistics(table, len(queries), accepted) if accepted else _any_stats(table, len(queries))
+    n_filters = len(filters)
+    stats = match_statistics(table, n_filters, accepted) if accepted else _any_stats(table, n_filters)
     stats["tfs_found"] = sorted(set(hits["target_name"])) if len(hits) else []
     write_json(outputs["stats"], stats)
     names = {row.query_id: f"{row.query_id}: {row.target_name}" for row in hits.itertuples()}
-    logo_grid(queries, outputs["logos"], titles=[names.get(m.id, m.id) for m in queries])
-    log.info("%d significant pairs; stats %s", len(table), stats)
+    logo_grid(filters, outputs["logos"], titles=[names.get(m.id, m.id) for m in filters])
+    log.info(
+        "%d of %d filters fired; %d significant pairs; stats %s", len(queries), n_filters, len(table), stats
+    )
     return stats
 
 

@@ -21,8 +21,19 @@ import yaml
 from ..data.dataset import read_dataset
 from ..io import atomic_open
 
-PACKAGES = ("cislens", "tensorflow-cpu", "keras", "numpy", "pandas", "memelite", "tangermeme", "pyjaspar",
-            "pybedtools", "pyfaidx", "snakemake")
+PACKAGES = (
+    "cislens",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "pandas",
+    "memelite",
+    "tangermeme",
+    "pyjaspar",
+    "pybedtools",
+    "pyfaidx",
+    "snakemake",
+)
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;
@@ -44,8 +55,9 @@ def _img(path: str | os.PathLike, alt: str) -> str:
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     if frame is None or len(frame) == 0:
         return '<p class="note">(no rows)</p>'
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="–",
-                         escape=True)
+    return frame.to_html(
+        index=False, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="–", escape=True
+    )
 
 
 def _dataset_section(dataset_path: str) -> tuple[str, list[str]]:
@@ -61,18 +73,24 @@ def _dataset_section(dataset_path: str) -> tuple[str, list[str]]:
             chroms = sorted(set(split.chrom))
             row["chromosomes"] = ", ".join(chroms[:8]) + (" ..." if len(chroms) > 8 else "")
         rows.append(row)
-    parts = [f"<p>Kind <b>{html.escape(data.kind)}</b>, {len(data.tasks)} task(s), seed {data.seed}; ground truth "
-             f"{'kept' if data.splits['test'].truth is not None else 'not available'}.</p>",
-             _table(pd.DataFrame(rows))]
+    parts = [
+        f"<p>Kind <b>{html.escape(data.kind)}</b>, {len(data.tasks)} task(s), seed {data.seed}; ground truth "
+        f"{'kept' if data.splits['test'].truth is not None else 'not available'}.</p>",
+        _table(pd.DataFrame(rows)),
+    ]
     if data.summary:
         flat = {k: v for k, v in data.summary.items() if not isinstance(v, dict | list)}
         nested = {k: v for k, v in data.summary.items() if isinstance(v, dict | list)}
         if flat:
-            parts.append("<h3>Preparation</h3>" + _table(pd.DataFrame([{"step": k, "count": v}
-                                                                         for k, v in flat.items()])))
+            parts.append(
+                "<h3>Preparation</h3>"
+                + _table(pd.DataFrame([{"step": k, "count": v} for k, v in flat.items()]))
+            )
         if nested:
-            parts.append(f"<details><summary>Details</summary><pre>{html.escape(json.dumps(nested, indent=1))}"
-                         "</pre></details>")
+            parts.append(
+                f"<details><summary>Details</summary><pre>{html.escape(json.dumps(nested, indent=1))}"
+                "</pre></details>"
+            )
     return "\n".join(parts), data.tasks
 
 
@@ -80,9 +98,11 @@ def _trial_section(trial_dir: Path, methods: Sequence[str]) -> str:
     parts = [f"<h3>{html.escape(trial_dir.parent.name)} / {html.escape(trial_dir.name)}</h3>"]
     metrics = json.loads((trial_dir / "metrics.json").read_text())
     per_task = pd.DataFrame(metrics.get("per_task", []))
-    parts.append(f"<p>Test AUROC {metrics.get('auroc_mean', float('nan')):.3f}, AUPR "
-                 f"{metrics.get('aupr_mean', float('nan')):.3f}; {metrics.get('epochs_trained', '?')} epochs, "
-                 f"{metrics.get('parameters', '?')} parameters, seed {metrics.get('seed', '?')}.</p>")
+    parts.append(
+        f"<p>Test AUROC {metrics.get('auroc_mean', float('nan')):.3f}, AUPR "
+        f"{metrics.get('aupr_mean', float('nan')):.3f}; {metrics.get('epochs_trained', '?')} epochs, "
+        f"{metrics.get('parameters', '?')} parameters, seed {metrics.get('seed', '?')}.</p>"
+    )
     parts.append("<h4>Training</h4>" + _img(trial_dir / "training.png", "training curve"))
     if len(per_task):
         parts.append(f"<details><summary>Per-task test metrics</summary>{_table(per_task)}</details>")
@@ -92,13 +112,17 @@ def _trial_section(trial_dir: Path, methods: Sequence[str]) -> str:
         found = stats.pop("tfs_found", [])
         parts.append("<h4>First-layer filters vs JASPAR (Tomtom)</h4>")
         parts.append(_table(pd.DataFrame([stats])))
-        parts.append(f"<p>Motifs matched by the filters ({len(found)}): "
-                     f"{html.escape(', '.join(found)) if found else 'none'}</p>")
+        parts.append(
+            f"<p>Motifs matched by the filters ({len(found)}): "
+            f"{html.escape(', '.join(found)) if found else 'none'}</p>"
+        )
         parts.append(_img(trial_dir / "filters" / "logos.png", "filter logos"))
         matches = trial_dir / "filters" / "match.tsv"
         if matches.exists():
-            parts.append(f"<details><summary>Best hit per filter</summary>"
-                         f"{_table(pd.read_csv(matches, sep=chr(9)), digits=4)}</details>")
+            parts.append(
+                f"<details><summary>Best hit per filter</summary>"
+                f"{_table(pd.read_csv(matches, sep=chr(9)), digits=4)}</details>"
+            )
     parts.append("<h4>Attribution</h4>")
     interp = trial_dir / "attribution" / "interpretability.tsv"
     if interp.exists():
@@ -125,17 +149,23 @@ def _provenance(config: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
         except metadata.PackageNotFoundError:
             continue
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<p>cislens commit {html.escape(commit)}; Python {platform.python_version()}; written {when}.</p>"
-            + _table(pd.DataFrame(versions))
-            + f"<details><summary>Dataset settings</summary><pre>{html.escape(yaml.safe_dump(dict(settings)))}"
-            + "</pre></details>"
-            + f"<details><summary>Full config</summary><pre>{html.escape(yaml.safe_dump(dict(config)))}"
-            + "</pre></details>")
+    return (
+        f"<p>cislens commit {html.escape(commit)}; Python {platform.python_version()}; written {when}.</p>"
+        + _table(pd.DataFrame(versions))
+        + f"<details><summary>Dataset settings</summary><pre>{html.escape(yaml.safe_dump(dict(settings)))}"
+        + "</pre></details>"
+        + f"<details><summary>Full config</summary><pre>{html.escape(yaml.safe_dump(dict(config)))}"
+        + "</pre></details>"
+    )
 
 
 def write_report(
@@ -161,8 +191,11 @@ def write_report(
     ]
     body += [_trial_section(Path(d), methods) for d in trial_dirs]
     body += ["<h2 id='provenance'>Provenance</h2>", _provenance(config, settings)]
-    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
-            f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
+        f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
     with atomic_open(path) as handle:
         handle.write(page)

@@ -7,10 +7,10 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from ..io import atomic_path  # noqa: E402
+from ..io import atomic_path
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 150) -> None:

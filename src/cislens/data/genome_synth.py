@@ -1,0 +1,178 @@
+"""A synthetic genome with planted motif sites and matching narrowPeak files: ground truth for the
+whole peaks pipeline (every planted base is known, so attributions can be scored exactly).
+
+Files written (atomically, bit-identical for a seed): ``genome.fa`` + ``genome.fa.fai``,
+``peaks/{tf}.narrowPeak`` (track line, 10 columns, summit = centre of the peak's first site of that TF)
+and ``planted.bed`` (chrom, start, end, tf, score = log2-odds of the sampled instance, strand).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import atomic_open
+
+_LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
+_LINE = 60
+
+
+def _sample_instance(ppm: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Base codes drawn column by column from a (W, 4) PPM."""
+    cum = np.cumsum(ppm / ppm.sum(axis=1, keepdims=True), axis=1)
+    draws = rng.random(len(ppm))
+    return np.minimum((draws[:, None] > cum).sum(axis=1), 3).astype(np.uint8)
+
+
+def _place_peaks(
+    rng: np.random.Generator, widths: np.ndarray, length: int, margin: int, gap: int
+) -> np.ndarray:
+    """Non-overlapping starts for peaks of ``widths`` (in the given order) on one chromosome."""
+    k = len(widths)
+    free = length - 2 * margin - int(widths.sum()) - gap * max(k - 1, 0)
+    if free < 0:
+        raise ValueError(f"{k} peaks do not fit on a {length}-bp chromosome; raise chrom_length or n_chroms")
+    extra = np.sort(rng.integers(0, free + 1, size=k))
+    before = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    return margin + extra + before + gap * np.arange(k)
+
+
+def _free_spot(
+    rng: np.random.Generator, lo: int, hi: int, width: int, taken: list[tuple[int, int]], tries: int = 50
+) -> int | None:
+    """A start in [lo, hi] for a site of ``width`` that overlaps no site in ``taken``."""
+    for _ in range(tries):
+        s = int(rng.integers(lo, hi + 1))
+        if all(s + width <= a or s >= b for a, b in taken):
+            return s
+    return None
+
+
+def make_synthetic_genome(
+    outdir: str | os.PathLike,
+    motifs: dict[str, np.ndarray],
+    *,
+    n_chroms: int = 6,
+    chrom_length: int = 200_000,
+    gc: float = 0.41,
+    peaks_per_tf: int = 300,
+    sites_per_peak: tuple[int, int] = (1, 3),
+    peak_width: tuple[int, int] = (150, 400),
+    seed: int = 0,
+    chrom_prefix: str = "chr",
+    co_occurrence: float = 0.2,
+) -> dict[str, Any]:
+    """Write the synthetic genome, per-TF peaks and planted sites; return their paths.
+
+    Each TF gets ``peaks_per_tf`` peaks of its own (1..k sites of its motif, random strand, the first
+    within 10 bp of the peak centre). With probability ``co_occurrence`` a peak also holds one site of
+    another TF and is listed in that TF's file too, which is where multi-task labels come from.
+    """
+    outdir = Path(outdir)
+    tfs = list(motifs)
+    if not tfs:
+        raise ValueError("need at least one motif")
+    ppms = {tf: np.asarray(motifs[tf], dtype=np.float64) for tf in tfs}
+    max_w = max(len(p) for p in ppms.values())
+    if max_w > peak_width[0]:
+        raise ValueError(f"motifs up to {max_w} bp do not fit in peaks of {peak_width[0]} bp")
+    rng = np.random.default_rng(seed)
+    probs = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+    genome = rng.choice(4, size=(n_chroms, chrom_length), p=probs).astype(np.uint8)
+    chroms = [f"{chrom_prefix}{i + 1}" for i in range(n_chroms)]
+
+    n_peaks = peaks_per_tf * len(tfs)
+    widths = rng.integers(peak_width[0], peak_width[1] + 1, size=n_peaks)
+    primary = rng.permutation(np.arange(n_peaks) % len(tfs))
+    chrom_of = rng.permutation(np.arange(n_peaks) % n_chroms)
+    margin = min(1000, chrom_length // 20)
+    starts = np.zeros(n_peaks, dtype=np.int64)
+    for c in range(n_chroms):
+        rows = np.flatnonzero(chrom_of == c)
+        starts[rows] = _place_peaks(rng, widths[rows], chrom_length, margin, gap=20)
+
+    order = np.lexsort((starts, chrom_of))
+    peaks: dict[str, list[tuple[int, int, int, int]]] = {tf: [] for tf in tfs}  # chrom, start, end, summit
+    planted: list[tuple[int, int, int, str, float, str]] = []
+    for p in order.tolist():
+        c, start, width = int(chrom_of[p]), int(starts[p]), int(widths[p])
+        end = start + width
+        taken: list[tuple[int, int]] = []
+        members = [tfs[primary[p]]]
+        n_sites = [int(rng.integers(sites_per_peak[0], sites_per_peak[1] + 1))]
+        if len(tfs) > 1 and rng.random() < co_occurrence:
+            others = [tf for tf in tfs if tf != members[0]]
+            members.append(others[int(rng.integers(len(others)))])
+            n_sites.append(1)
+        for tf, count in zip(members, n_sites, strict=True):
+            w = len(ppms[tf])
+            summit = None
+            for j in range(count):
+                if tf == members[0] and j == 0:
+                    centre = start + width // 2 + int(rng.integers(-10, 11))
+                    lo = max(start, centre - w // 2)
+                    s = _free_spot(rng, lo, min(end - w, lo), w, taken)
+                else:
+                    s = _free_spot(rng, start, end - w, w, taken)
+                if s is None:
+                    continue
+                strand = "-" if rng.random() < 0.5 else "+"
+                ppm = ppms[tf][::-1, ::-1] if strand == "-" else ppms[tf]
+                codes = _sample_instance(ppm, rng)
+                genome[c, s : s + w] = codes
+                score = float(np.log2(np.maximum(ppm[np.arange(w), codes], 1e-9) / 0.25).sum())
+                planted.append((c, s, s + w, tf, score, strand))
+                taken.append((s, s + w))
+                if summit is None:
+                    summit = s + w // 2 - start
+            if summit is not None:
+                peaks[tf].append((c, start, end, summit))
+
+    genome_path = outdir / "genome.fa"
+    _write_fasta(genome_path, chroms, genome)
+    peak_paths = {}
+    for tf in tfs:
+        peak_paths[tf] = str(outdir / "peaks" / f"{tf}.narrowPeak")
+        _write_narrowpeak(Path(peak_paths[tf]), tf, chroms, sorted(peaks[tf]), rng)
+    planted_path = outdir / "planted.bed"
+    with atomic_open(planted_path, "w", newline="\n") as handle:
+        for c, s, e, tf, score, strand in sorted(planted, key=lambda r: (r[0], r[1])):
+            handle.write(f"{chroms[c]}\t{s}\t{e}\t{tf}\t{score:.3f}\t{strand}\n")
+    return {"genome": str(genome_path), "peaks": peak_paths, "planted": str(planted_path)}
+
+
+def _write_fasta(path: Path, names: list[str], codes: np.ndarray) -> None:
+    """FASTA with 60-bp lines plus its .fai, both written atomically (index computed, not re-read)."""
+    fai_lines = []
+    offset = 0
+    with atomic_open(path, "wb") as handle:
+        for name, row in zip(names, codes, strict=True):
+            header = f">{name}\n".encode()
+            seq = _LETTERS[row].tobytes()
+            body = b"\n".join(seq[i : i + _LINE] for i in range(0, len(seq), _LINE)) + b"\n"
+            handle.write(header + body)
+            offset += len(header)
+            fai_lines.append(f"{name}\t{len(seq)}\t{offset}\t{_LINE}\t{_LINE + 1}\n")
+            offset += len(body)
+    with atomic_open(path.with_name(path.name + ".fai"), "w", newline="\n") as handle:
+        handle.writelines(fai_lines)
+
+
+def _write_narrowpeak(
+    path: Path, tf: str, chroms: list[str], rows: list[tuple[int, int, int, int]], rng: np.random.Generator
+) -> None:
+    """narrowPeak with plausible score/signal/p/q columns (signal drives the others monotonically)."""
+    signal = rng.gamma(shape=4.0, scale=5.0, size=len(rows)) + 5.0
+    with atomic_open(path, "w", newline="\n") as handle:
+        handle.write(f'track type=narrowPeak name="{tf}" description="cislens synthetic peaks for {tf}"\n')
+        for k, ((c, start, end, summit), sig) in enumerate(zip(rows, signal.tolist(), strict=True)):
+            p_value = sig * 1.5
+            q_value = max(p_value - 2.0, 0.0)
+            score = min(1000, int(sig * 20))
+            handle.write(
+                f"{chroms[c]}\t{start}\t{end}\t{tf}_peak{k + 1}\t{score}\t.\t{sig:.5f}\t"
+                f"{p_value:.5f}\t{q_value:.5f}\t{summit}\n"
+            )

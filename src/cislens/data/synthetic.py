@@ -1,0 +1,224 @@
+"""Ground-truth synthetic datasets of the reference papers (anchors §1a multitask, §1b regulatory code).
+
+Every sequence is sampled column by column from a known (L, 4) probability matrix: 0.25 background
+with motif PPMs pasted in. That matrix is kept as ``truth`` so attribution maps can be scored against
+the planted positions (information > 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .dataset import SPLITS, Dataset, Split
+
+# anchors §1a: the 12 planted TFs (task order) and their JASPAR 2016 CORE vertebrate IDs.
+DEFAULT_MULTITASK_IDS: dict[str, str] = {
+    "Arid3a": "MA0151.1",
+    "CEBPB": "MA0466.2",
+    "FOSL1": "MA0477.1",
+    "Gabpa": "MA0062.2",
+    "MAFK": "MA0496.1",
+    "MAX": "MA0058.3",
+    "MEF2A": "MA0052.3",
+    "NFYB": "MA0502.1",
+    "SP1": "MA0079.3",
+    "SRF": "MA0083.3",
+    "STAT1": "MA0137.3",
+    "YY1": "MA0095.2",
+}
+# anchors §1b: the regulatory-code core.
+DEFAULT_CODE_CORE: dict[str, str] = {
+    "SP1": "MA0079.3",
+    "GABPA": "MA0062.2",
+    "CEBPB": "MA0466.2",
+    "MAX": "MA0058.3",
+    "YY1": "MA0095.2",
+}
+K_PROBS = (0.50, 0.25, 0.17, 0.05, 0.03)
+
+
+def _as_ppm(motif: Any) -> np.ndarray:
+    ppm = np.asarray(getattr(motif, "ppm", motif), dtype=np.float64)
+    if ppm.ndim != 2 or ppm.shape[1] != 4:
+        raise InputError(f"motif must be a (W, 4) PPM, got {ppm.shape}")
+    return ppm
+
+
+def _pwm_bank(motifs: Mapping[str, Any]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each motif and its reverse complement; returns the PPMs and the motif index of each."""
+    ppms, owner = [], []
+    for j, motif in enumerate(motifs.values()):
+        ppm = _as_ppm(motif)
+        ppms += [ppm, ppm[::-1, ::-1].copy()]
+        owner += [j, j]
+    return ppms, np.array(owner)
+
+
+def _layout(
+    rng: np.random.Generator, widths: np.ndarray, k: int, length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw k PWMs uniformly (with replacement) until they fit, then gap sizes; returns (choices, starts)."""
+    while True:
+        choice = rng.integers(0, len(widths), size=k)
+        total = int(widths[choice].sum())
+        if total < length:
+            break
+    u = rng.uniform(size=k + 1)
+    # Round cumulative gap ends so the gaps sum exactly to the free space (rounding each drifts).
+    ends = np.rint(np.cumsum(u / u.sum() * (length - total))).astype(np.int64)
+    ends[-1] = length - total
+    gaps = np.diff(np.concatenate([[0], ends]))
+    starts = np.cumsum(gaps[:k]) + np.concatenate([[0], np.cumsum(widths[choice])[:-1]])
+    return choice, starts
+
+
+def _sample(rng: np.random.Generator, truth: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """One base per column by inverse CDF over all columns at once -> uint8 one-hot (chunked for memory)."""
+    out = np.zeros(truth.shape, dtype=np.uint8)
+    for lo in range(0, len(truth), chunk):
+        cdf = np.cumsum(truth[lo : lo + chunk], axis=-1, dtype=np.float64)
+        u = rng.random(cdf.shape[:-1])[..., None]
+        idx = np.minimum((u >= cdf).sum(axis=-1), 3)
+        np.put_along_axis(out[lo : lo + chunk], idx[..., None], 1, axis=-1)
+    return out
+
+
+def _plant(
+    rng: np.random.Generator,
+    ppms: list[np.ndarray],
+    n: int,
+    length: int,
+    k_values: np.ndarray,
+    k_probs: Sequence[float],
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Probability matrices (n, L, 4) with motifs planted; PWM indices used per sequence; k per sequence."""
+    probs = np.asarray(k_probs, dtype=np.float64)
+    if len(probs) != len(k_values) or not np.isclose(probs.sum(), 1.0):
+        raise InputError(f"k_probs must have {len(k_values)} probabilities summing to 1, got {list(k_probs)}")
+    widths = np.array([len(p) for p in ppms])
+    if int(k_values.max()) * int(widths.min()) >= length:  # else the retry loop could never end
+        raise InputError(f"{k_values.max()} motifs of width >= {widths.min()} never fit in length {length}")
+    ks = rng.choice(k_values, size=n, p=probs)
+    truth = np.full((n, length, 4), 0.25, dtype=np.float32)
+    used = []
+    for i, k in enumerate(ks):
+        choice, starts = _layout(rng, widths, int(k), length)
+        for c, s in zip(choice, starts, strict=True):
+            truth[i, s : s + widths[c]] = ppms[c]
+        used.append(choice)
+    return truth, used, ks
+
+
+def _split(rng: np.random.Generator, n: int, split: Sequence[float]) -> dict[str, np.ndarray]:
+    if len(split) != 3 or not np.isclose(sum(split), 1.0):
+        raise InputError(f"split must be 3 fractions summing to 1, got {list(split)}")
+    order = rng.permutation(n)
+    n_train, n_valid = round(n * split[0]), round(n * split[1])
+    cuts = [0, n_train, n_train + n_valid, n]
+    return {name: np.sort(order[cuts[i] : cuts[i + 1]]) for i, name in enumerate(SPLITS)}
+
+
+def _assemble(x: np.ndarray, y: np.ndarray, truth: np.ndarray, parts: dict[str, np.ndarray]) -> dict:
+    names = np.array([f"seq{i:06d}" for i in range(len(x))])
+    return {name: Split(x=x[idx], y=y[idx], truth=truth[idx], name=names[idx]) for name, idx in parts.items()}
+
+
+def make_multitask(
+    motifs: Mapping[str, Any],
+    *,
+    n: int = 30000,
+    length: int = 200,
+    k_probs: Sequence[float] = K_PROBS,
+    split: Sequence[float] = (0.7, 0.1, 0.2),
+    seed: int = 0,
+) -> Dataset:
+    """anchors §1a: k in 1..len(k_probs) motifs from motifs + reverse complements; label = TF present."""
+    if not motifs:
+        raise InputError("make_multitask needs at least one motif")
+    rng = np.random.default_rng(seed)
+    ppms, owner = _pwm_bank(motifs)
+    truth, used, ks = _plant(rng, ppms, n, length, np.arange(1, len(k_probs) + 1), k_probs)
+    y = np.zeros((n, len(motifs)), dtype=np.float32)
+    for i, choice in enumerate(used):
+        y[i, owner[choice]] = 1
+    x = _sample(rng, truth)
+    parts = _split(rng, n, split)
+    summary = {
+        "n": n,
+        "length": length,
+        "k_counts": np.bincount(ks, minlength=len(k_probs) + 1)[1:].tolist(),
+        "label_counts": y.sum(axis=0).astype(int).tolist(),
+        "sizes": {k: len(v) for k, v in parts.items()},
+    }
+    return Dataset(
+        splits=_assemble(x, y, truth, parts),
+        tasks=list(motifs),
+        kind="synthetic_multitask",
+        seed=seed,
+        summary=summary,
+    )
+
+
+def make_code(
+    core: Mapping[str, Any],
+    pool: Mapping[str, Any],
+    *,
+    n_pos: int = 10000,
+    n_neg: int = 10000,
+    k_range: tuple[int, int] = (3, 7),
+    k_probs: Sequence[float] = K_PROBS,
+    length: int = 200,
+    split: Sequence[float] = (0.7, 0.1, 0.2),
+    seed: int = 0,
+) -> Dataset:
+    """anchors §1b: positives from core (+RC) only; negatives from core + pool (+RC); one label "code".
+
+    ``pool`` may or may not include the core motifs: negatives draw from their union (by key).
+    """
+    if not core:
+        raise InputError("make_code needs core motifs")
+    rng = np.random.default_rng(seed)
+    k_values = np.arange(k_range[0], k_range[1] + 1)
+    core_ppms, _ = _pwm_bank(core)
+    pool_ppms, _ = _pwm_bank({**core, **pool})
+    pos, _, k_pos = _plant(rng, core_ppms, n_pos, length, k_values, k_probs)
+    neg, _, k_neg = _plant(rng, pool_ppms, n_neg, length, k_values, k_probs)
+    truth = np.concatenate([pos, neg])
+    y = np.concatenate([np.ones(n_pos), np.zeros(n_neg)]).astype(np.float32)[:, None]
+    x = _sample(rng, truth)
+    parts = _split(rng, n_pos + n_neg, split)
+    summary = {
+        "n_pos": n_pos,
+        "n_neg": n_neg,
+        "length": length,
+        "n_core_pwms": len(core_ppms),
+        "n_pool_pwms": len(pool_ppms),
+        "k_counts_pos": np.bincount(k_pos - k_range[0], minlength=len(k_values)).tolist(),
+        "k_counts_neg": np.bincount(k_neg - k_range[0], minlength=len(k_values)).tolist(),
+        "sizes": {k: len(v) for k, v in parts.items()},
+    }
+    return Dataset(
+        splits=_assemble(x, y, truth, parts),
+        tasks=["code"],
+        kind="synthetic_code",
+        seed=seed,
+        summary=summary,
+    )
+
+
+def random_pool_ids(
+    release: str = "JASPAR2016", n: int = 50, exclude: Sequence[str] = (), seed: int = 0
+) -> list[str]:
+    """n JASPAR CORE vertebrate IDs chosen reproducibly, skipping any whose base ID is in ``exclude``."""
+    from ..motifs.jaspar import load_jaspar
+
+    excluded = {e.split(".")[0] for e in exclude}
+    ids = [m.id for m in load_jaspar(release) if m.id.split(".")[0] not in excluded]
+    if n > len(ids):
+        raise InputError(f"asked for {n} pool motifs but only {len(ids)} are available in {release}")
+    rng = np.random.default_rng(seed)
+    return sorted(ids[i] for i in rng.choice(len(ids), size=n, replace=False))

@@ -1,0 +1,78 @@
+"""Sequence logos (logomaker) for PPMs and attribution maps, drawn without pyplot's global state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..io import atomic_path
+from .filters import information
+from .meme import Motif
+
+_KINDS = ("information", "probability", "weight")
+
+
+def logo_heights(matrix: np.ndarray, kind: str = "information") -> np.ndarray:
+    """Letter heights (W, 4): information = p x column bits; probability and weight are drawn as given."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[1] != 4:
+        raise InputError(f"logo needs a (W, 4) matrix, got {matrix.shape}")
+    if kind == "information":
+        return matrix * information(matrix)[:, None]
+    if kind in ("probability", "weight"):
+        return matrix
+    raise InputError(f"logo kind must be one of {_KINDS}, got {kind!r}")
+
+
+def plot_logo(matrix: np.ndarray, ax: Any, kind: str = "information", title: str | None = None) -> Any:
+    """Draw one logo on ``ax``; returns the logomaker.Logo."""
+    import logomaker
+
+    frame = pd.DataFrame(logo_heights(matrix, kind), columns=list("ACGT"))
+    logo = logomaker.Logo(frame, ax=ax, color_scheme="classic", font_name="DejaVu Sans")
+    logo.style_spines(visible=False)
+    logo.style_spines(spines=["left", "bottom"], visible=True)
+    if kind == "information":
+        ax.set_ylim(0, 2)
+        ax.set_ylabel("bits")
+    elif kind == "probability":
+        ax.set_ylim(0, 1)
+    if title:
+        ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
+    return logo
+
+
+def logo_grid(
+    motifs: Sequence[Motif],
+    path: str | os.PathLike,
+    titles: Sequence[str] | None = None,
+    ncols: int = 6,
+    kind: str = "information",
+    dpi: int = 100,
+) -> None:
+    """Save a grid of motif logos as one PNG (written atomically)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if titles is not None and len(titles) != len(motifs):
+        raise InputError(f"{len(titles)} titles for {len(motifs)} motifs")
+    n = max(len(motifs), 1)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(2.6 * ncols, 1.4 * nrows))
+    FigureCanvasAgg(fig)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        if i < len(motifs):
+            plot_logo(motifs[i].ppm, ax, kind=kind, title=titles[i] if titles is not None else motifs[i].id)
+        else:
+            ax.axis("off")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)

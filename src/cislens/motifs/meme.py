@@ -1,0 +1,141 @@
+"""MEME v4 motif files: the exchange format between filter extraction, JASPAR and Tomtom."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import atomic_open
+
+ALPHABET = "ACGT"
+
+
+@dataclass
+class Motif:
+    """A position probability matrix (W, 4) in ACGT order with its identity."""
+
+    id: str
+    name: str
+    ppm: np.ndarray
+    nsites: int = 20
+    url: str | None = None
+    other: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ppm = np.asarray(self.ppm, dtype=np.float64)
+        if self.ppm.ndim != 2 or self.ppm.shape[1] != 4:
+            raise InputError(f"motif {self.id}: ppm must be (W, 4), got {self.ppm.shape}")
+
+    @property
+    def width(self) -> int:
+        return int(self.ppm.shape[0])
+
+    def reverse_complement(self) -> Motif:
+        """The motif read on the other strand (flip columns, swap A<->T and C<->G)."""
+        return Motif(self.id, self.name, self.ppm[::-1, ::-1].copy(), self.nsites, self.url, dict(self.other))
+
+
+def consensus(ppm: np.ndarray) -> str:
+    """Most probable letter per column (what Tomtom prints as a consensus)."""
+    return "".join(ALPHABET[i] for i in np.asarray(ppm).argmax(axis=1))
+
+
+def write_meme(
+    path: str | os.PathLike, motifs: Sequence[Motif], background: Sequence[float] = (0.25, 0.25, 0.25, 0.25)
+) -> None:
+    """Write motifs as MEME v4 text atomically; probabilities with 6 decimals."""
+    if len(background) != 4:
+        raise InputError(f"background needs 4 frequencies (ACGT), got {len(background)}")
+    lines = [
+        "MEME version 4",
+        "",
+        f"ALPHABET= {ALPHABET}",
+        "",
+        "strands: + -",
+        "",
+        "Background letter frequencies",
+        " ".join(f"{b} {f:.6f}" for b, f in zip(ALPHABET, background, strict=True)),
+        "",
+    ]
+    for motif in motifs:
+        ident = _token(motif.id)
+        name = _token(motif.name) if motif.name else ""
+        lines.append(f"MOTIF {ident} {name}".rstrip())
+        lines.append("")
+        lines.append(
+            f"letter-probability matrix: alength= 4 w= {motif.width} nsites= {int(motif.nsites)} E= 0"
+        )
+        lines.extend(" ".join(f"{v:.6f}" for v in row) for row in motif.ppm)
+        if motif.url:
+            lines.extend(["", f"URL {motif.url}"])
+        lines.append("")
+    with atomic_open(path) as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def read_meme(path: str | os.PathLike) -> list[Motif]:
+    """Read MEME (v4/v5) motif files: ours, JASPAR exports and MEME-suite output.
+
+    Lines outside MOTIF blocks (version, alphabet, strands, background, command lines) are ignored.
+    """
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+    motifs: list[Motif] = []
+    header: tuple[str, str] | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        i += 1
+        if line.startswith("MOTIF"):
+            if header is not None:
+                raise InputError(f"{path}:{i}: motif {header[0]} has no letter-probability matrix")
+            parts = line.split()
+            if len(parts) < 2:
+                raise InputError(f"{path}:{i}: MOTIF line without an identifier")
+            header = (parts[1], parts[2] if len(parts) > 2 else parts[1])
+        elif line.startswith("letter-probability matrix") and header is not None:
+            info = dict(re.findall(r"(\w+)=\s*(\S+)", line.partition(":")[2]))
+            rows, i = _read_rows(lines, i, int(info["w"]) if "w" in info else None, path)
+            if "w" in info and len(rows) != int(info["w"]):
+                raise InputError(f"{path}: motif {header[0]} declares w= {info['w']}, has {len(rows)} rows")
+            other = {"E": float(info["E"])} if "E" in info else {}
+            nsites = round(float(info.get("nsites", 20)))
+            motifs.append(Motif(header[0], header[1], np.array(rows), nsites, None, other))
+            header = None
+        elif line.startswith("URL") and motifs and header is None and len(line.split()) > 1:
+            motifs[-1].url = line.split(None, 1)[1]
+    if header is not None:
+        raise InputError(f"{path}: motif {header[0]} has no letter-probability matrix")
+    return motifs
+
+
+def _read_rows(lines: list[str], i: int, width: int | None, path: str | os.PathLike) -> tuple[list, int]:
+    """Numeric rows from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
+    rows: list[list[float]] = []
+    while i < len(lines) and (width is None or len(rows) < width):
+        text = lines[i].strip()
+        if not text:
+            if width is None and rows:
+                break
+            i += 1
+            continue
+        try:
+            values = [float(v) for v in text.split()]
+        except ValueError:
+            break
+        if len(values) != 4:
+            raise InputError(f"{path}:{i + 1}: expected 4 probabilities, got {len(values)}")
+        rows.append(values)
+        i += 1
+    return rows, i
+
+
+def _token(text: str) -> str:
+    """MEME identifiers and names are whitespace-delimited tokens."""
+    return re.sub(r"\s+", "_", str(text).strip())
