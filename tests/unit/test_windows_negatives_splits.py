@@ -11,7 +11,7 @@ import pandas as pd
 import pyfaidx
 import pytest
 
-from cislens.data import negatives, splits, windows
+from cislens.data import negatives, onehot, splits, windows
 from cislens.errors import InputError
 
 
@@ -76,6 +76,10 @@ def test_fetch_sequences_matches_pyfaidx(tmp_path: Path) -> None:
     ref = pyfaidx.Fasta(str(fa))
     for seq, (c, s, e) in zip(seqs, df[["chrom", "start", "end"]].itertuples(index=False), strict=True):
         assert seq == str(ref[c][int(s) : int(e)]).upper()
+    x = windows.fetch_onehot(fa, df)
+    assert x.dtype == np.uint8 and x.shape == (50, 50, 4)
+    np.testing.assert_array_equal(x, onehot.one_hot(seqs, dtype=np.uint8))
+    assert (x.sum(-1) == 0).any()  # N and lower-case handled like one_hot
 
 
 def test_n_rich_windows_dropped_and_counted() -> None:
