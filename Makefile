@@ -1,5 +1,8 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip warns once per package about this machine's optional local indexes; keep the logs readable.
+QUIET_PIP := grep -v '^WARNING: Location' || true
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,8 +27,8 @@ $(STAMP): requirements.txt pyproject.toml
 	  else echo "bedtools is missing: install it (e.g. apt-get install bedtools or conda install bedtools)" >&2; exit 1; fi; \
 	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | { $(QUIET_PIP); }
 	$(BIN)/pip check
 	@touch $(STAMP)
 

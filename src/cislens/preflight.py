@@ -102,10 +102,13 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
             changed = True
     if changed:
         _save_cache(cache)
-    if sizes is None and not _is_gzip(genome):
-        return
-    if sizes is None:
-        with gzip.open(genome, "rt") as handle:
-            first = handle.readline()
-        if not first.startswith(">"):
-            raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")
+    _check_fasta_header(genome, dataset)
+
+
+def _check_fasta_header(genome: str, dataset: str) -> None:
+    """A genome that is not FASTA at all (a BED given by mistake, say) fails here, not mid-prepare."""
+    opener = gzip.open if _is_gzip(genome) else open
+    with opener(genome, "rt") as handle:
+        first = handle.readline()
+    if not first.startswith(">"):
+        raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")

@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+
+from cislens.motifs.meme import read_meme
 
 from ..conftest import ROOT
 
@@ -138,6 +141,14 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
     again = snakemake(tmp_path, configfile, "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+    # The catalog-style Snakemake report is built from the same files, without rerunning anything.
+    packed = tmp_path / "report.zip"
+    made = snakemake(tmp_path, configfile, "--report", str(packed))
+    assert made.returncode == 0, made.stderr[-3000:]
+    with zipfile.ZipFile(packed) as archive:
+        names = archive.namelist()
+    assert any(name.endswith("training.png") for name in names)
+    assert any(name.endswith("summary.tsv") for name in names)
 
 
 def _peaks_config(tmp_path: Path, peaks: Path, genome: Path) -> Path:
@@ -190,3 +201,36 @@ def test_prepare_is_byte_identical_across_runs(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr[-3000:]
         digests.append([hashlib.sha256((workdir / t).read_bytes()).hexdigest() for t in targets])
     assert digests[0] == digests[1]
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_yeast_atac_real_data_end_to_end(tmp_path: Path, realdata: Path) -> None:
+    """config/yeast_atac.yaml as shipped (paths made absolute): real peaks, real genome, fungi JASPAR."""
+    config = yaml.safe_load((ROOT / "config" / "yeast_atac.yaml").read_text())
+    dataset = config["datasets"]["yeast_atac"]
+    dataset["genome"] = str((ROOT / dataset["genome"]).resolve())
+    dataset["peaks"] = {task: str((ROOT / path).resolve()) for task, path in dataset["peaks"].items()}
+    result = snakemake(tmp_path, write_config(tmp_path / "yeast.yaml", config))
+    assert result.returncode == 0, result.stderr[-5000:]
+    base = tmp_path / "results" / "yeast_atac"
+    trial = next(base.glob("*__*/t0"))
+    metrics = json.loads((trial / "metrics.json").read_text())
+    assert metrics["auroc_mean"] > 0.8  # accessible regions vs GC-matched background on held-out chrIV
+    stats = json.loads((trial / "filters" / "match_stats.json").read_text())
+    fungi = {m.name for m in read_meme(tmp_path / "resources" / "jaspar" / "JASPAR2016_CORE_fungi.meme")}
+    assert stats["tfs_found"] and set(stats["tfs_found"]) <= fungi
+    report = (base / "report.html").read_text()
+    assert "Motifs matched by the filters" in report
+    assert all(name in report for name in stats["tfs_found"])
+
+
+def test_genome_that_is_not_fasta_fails_before_any_job(tmp_path: Path) -> None:
+    peaks = tmp_path / "peaks.bed"
+    peaks.write_text("chr1\t100\t300\n")
+    genome = tmp_path / "genome.fa"
+    genome.write_text("chr1\t0\t1000\n")
+    result = snakemake(tmp_path, _peaks_config(tmp_path, peaks, genome))
+    assert result.returncode != 0
+    assert "does not start with a '>' header" in result.stderr
+    assert not (tmp_path / "results").exists()

@@ -22,7 +22,7 @@ rule attribute:
         "logs/attribute/{dataset}/{variant}/{trial}/{method}.log",
     conda:
         "../../envs/tensorflow.yaml"
-    threads: workflow.cores
+    threads: config["threads"]
     params:
         attribution=config["attribution"],
     script:

@@ -11,7 +11,7 @@ rule filters:
         "logs/filters/{dataset}/{variant}/{trial}.log",
     conda:
         "../../envs/tensorflow.yaml"
-    threads: workflow.cores
+    threads: config["threads"]
     params:
         filters=config["filters"],
     script:

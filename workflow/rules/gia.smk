@@ -24,7 +24,7 @@ rule gia:
         "logs/gia/{dataset}/{variant}/{trial}.log",
     conda:
         "../../envs/tensorflow.yaml"
-    threads: workflow.cores
+    threads: config["threads"]
     params:
         gia=config["gia"],
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),

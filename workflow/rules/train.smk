@@ -22,7 +22,7 @@ rule train:
         "logs/train/{dataset}/{variant}/{trial}.log",
     conda:
         "../../envs/tensorflow.yaml"
-    threads: workflow.cores
+    threads: config["threads"]
     params:
         variant=lambda wc: cfg.parse_variant(config, wc.variant),
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),

@@ -98,23 +98,48 @@ def attribute_trial(
             tasks=np.array(tasks, dtype="S"),
         )
 
-    _plot_top(model, x, attr, int(settings.get("n_logos", 4)), outputs["logos"], plot_logo, save_figure)
+    _plot_top(
+        model,
+        x,
+        attr,
+        test.truth[idx] if test.truth is not None else None,
+        float(settings.get("truth_threshold", 0.1)),
+        int(settings.get("n_logos", 4)),
+        outputs["logos"],
+        plot_logo,
+        save_figure,
+    )
     return scores
 
 
-def _plot_top(model, x, attr, n_logos, path, plot_logo, save_figure) -> None:
-    """Attribution logos (observed base only) of the sequences the model scores highest."""
+def _plot_top(model, x, attr, truth, threshold, n_logos, path, plot_logo, save_figure) -> None:
+    """Attribution logos (observed base only) of the sequences the model scores highest.
+
+    Where the planted motifs are known, their positions are shaded so the eye can check the map.
+    """
     import matplotlib.pyplot as plt
 
     from ..gia.experiments import predict
+    from .evaluate import truth_positions
 
     n = max(1, min(n_logos, len(x)))
     pred = predict(model, x, target="logit")
     pred = pred.max(axis=1) if pred.ndim == 2 else pred
     top = np.argsort(-pred, kind="stable")[:n]
+    motif = truth_positions(truth[top], threshold=threshold) if truth is not None else None
     fig, axes = plt.subplots(n, 1, figsize=(12, 1.5 * n), squeeze=False)
-    for ax, i in zip(axes[:, 0], top, strict=True):
+    for row, (ax, i) in enumerate(zip(axes[:, 0], top, strict=True)):
+        if motif is not None:
+            for start, stop in _runs(motif[row]):
+                ax.axvspan(start - 0.5, stop - 0.5, color="#f4d35e", alpha=0.35, lw=0)
         plot_logo(attr[i] * x[i], ax, kind="weight")
-        ax.set_title(f"test sequence {i} (logit {pred[i]:.2f})", fontsize=8, loc="left")
+        label = " (shaded: planted motifs)" if motif is not None else ""
+        ax.set_title(f"test sequence {i}, logit {pred[i]:.2f}{label}", fontsize=8, loc="left")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
