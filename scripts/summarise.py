@@ -5,7 +5,7 @@ from cislens.report.summary import aggregate, trial_table
 from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821
-    trials = trial_table(snakemake.params.dirs)  # noqa: F821
+    trials = trial_table(snakemake.params.dirs, snakemake.params.truth_threshold)  # noqa: F821
     summary = aggregate(trials)
     write_tsv(snakemake.output[0], summary)  # noqa: F821
     log.info("\n%s", summary.to_string(index=False))

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .data.windows import DEFAULT_EXCLUDE
 from .errors import InputError
 
 # The 12 TFs of the multitask ground-truth set (anchors 1a), JASPAR 2016 CORE vertebrates.
@@ -43,13 +44,12 @@ CODE_CORE_MOTIFS: dict[str, str] = {
     "YY1": "MA0095.2",
 }
 
-DEFAULT_EXCLUDE_CHROMS = r"^(chrM|MT|M|chrUn.*|.*_random|.*_alt|.*_fix|.*_hap\d*|EBV)$"
 
 _PEAK_DEFAULTS: dict[str, Any] = {
     "width": 200,
     "center": "summit",
     "max_n_fraction": 0.1,
-    "exclude_chroms": DEFAULT_EXCLUDE_CHROMS,
+    "exclude_chroms": DEFAULT_EXCLUDE,
     "negatives": "gc_matched",
     "negative_ratio": 1.0,
     "reverse_complement": False,
@@ -122,7 +122,7 @@ def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """One dataset's settings with its kind's defaults filled in and paths made absolute."""
+    """One dataset's settings with its kind's defaults filled in."""
     if name not in config["datasets"]:
         raise InputError(f"config: datasets: unknown dataset {name!r}")
     raw = dict(config["datasets"][name])
@@ -141,14 +141,64 @@ def peak_files(settings: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(peaks, str):
         peaks = [peaks]
     if isinstance(peaks, list):
-        named = {}
+        named: dict[str, str] = {}
         for path in peaks:
             stem = Path(path).name
             for suffix in (".gz", ".narrowPeak", ".bed"):
                 stem = stem.removesuffix(suffix)
+            if stem in named:
+                raise InputError(
+                    f"peaks: {named[stem]} and {path} would both be task {stem!r}; "
+                    "name the tasks with a mapping"
+                )
             named[stem] = path
         return named
     return dict(peaks)
+
+
+def check_settings(name: str, settings: Mapping[str, Any]) -> None:
+    """Cross-field checks a JSON schema cannot express: ranges given as [low, high], hold-outs."""
+    where = f"config: datasets.{name}"
+    for key in ("sites_per_peak", "peak_width", "k_range"):
+        if key in settings and settings[key][0] > settings[key][1]:
+            raise InputError(f"{where}.{key}: {settings[key]} is not [low, high]")
+    if settings["kind"] in ("peaks", "synthetic_genome"):
+        valid, test = set(settings["valid_chroms"]), set(settings["test_chroms"])
+        if not valid or not test:
+            raise InputError(
+                f"{where}: valid_chroms and test_chroms are required (chromosome hold-out keeps "
+                "overlapping windows and shuffled negatives of one region out of two splits)"
+            )
+        if valid & test:
+            raise InputError(f"{where}: {sorted(valid & test)} in both valid_chroms and test_chroms")
+    if settings["kind"] == "synthetic_genome":
+        names = [f"chr{i + 1}" for i in range(settings["n_chroms"])]
+        unknown = sorted((set(settings["valid_chroms"]) | set(settings["test_chroms"])) - set(names))
+        if unknown:
+            raise InputError(f"{where}: hold-out {unknown} not among the generated {names[0]}..{names[-1]}")
+        if settings["peak_width"][0] < 60:
+            raise InputError(f"{where}.peak_width: peaks narrower than 60 bp leave no room for motifs")
+    if (
+        settings["kind"] in ("synthetic_multitask", "synthetic_code")
+        and abs(sum(settings["split"]) - 1) > 1e-6
+    ):
+        raise InputError(f"{where}.split: fractions {settings['split']} do not sum to 1")
+
+
+def workflow_plan(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every dataset's settings, variants and trials, checked; InputError names the first problem."""
+    plan = {}
+    for name in config["datasets"]:
+        settings = dataset_settings(config, name)
+        check_settings(name, settings)
+        if settings["kind"] == "peaks":
+            peak_files(settings)
+        plan[name] = {
+            "settings": settings,
+            "variants": variant_names(config, name),
+            "trials": trial_names(config, name),
+        }
+    return plan
 
 
 def ground_truth_motifs(settings: Mapping[str, Any]) -> dict[str, str]:
@@ -195,7 +245,7 @@ def trial_names(config: Mapping[str, Any], dataset: str) -> list[str]:
 
 
 def trial_seed(config: Mapping[str, Any], dataset: str, trial: str) -> int:
-    """Each trial's seed: the dataset's seed plus the trial index, so trials differ but repeat."""
+    """Each trial's seed, ``dataset seed * 1000 + trial index``: trials differ, reruns repeat."""
     base = int(config["datasets"][dataset].get("seed", config.get("seed", 0)))
     return base * 1000 + int(trial.removeprefix("t"))
 

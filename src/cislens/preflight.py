@@ -33,25 +33,6 @@ def _require_file(path: str, what: str, dataset: str) -> None:
         raise InputError(f"datasets.{dataset}: {what} {path} is empty")
 
 
-def fasta_index_contigs(genome: str) -> dict[str, int] | None:
-    """Contig sizes from ``genome.fai`` (also for bgzip FASTA); None when there is no index yet."""
-    fai = f"{genome}.fai"
-    if not os.path.exists(fai):
-        return None
-    sizes = {}
-    with open(fai) as handle:
-        for line in handle:
-            fields = line.split("\t")
-            if len(fields) >= 2:
-                sizes[fields[0]] = int(fields[1])
-    return sizes
-
-
-def _is_gzip(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
-
-
 def _load_cache() -> dict[str, Any]:
     try:
         return json.loads(CACHE.read_text())
@@ -77,20 +58,27 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
         return
     if kind != "peaks":
         return
-    from .data.peaks import read_peaks  # pandas import only when real peaks are configured
+    from .data.genome import read_fai  # pandas imports only when real peaks are configured
+    from .data.peaks import is_gzip, read_peaks
+    from .data.windows import filter_chroms
 
     genome = settings["genome"]
     _require_file(genome, "genome FASTA", dataset)
-    sizes = fasta_index_contigs(genome)
+    opener = gzip.open if is_gzip(genome) else open
+    with opener(genome, "rt") as handle:
+        if not handle.readline().startswith(">"):
+            raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")
+    fai = f"{genome}.fai"
+    sizes = {name: entry[0] for name, entry in read_fai(fai).items()} if os.path.exists(fai) else None
     cache = _load_cache()
     changed = False
     for task, path in peak_files(settings).items():
         _require_file(path, f"peak file for task {task!r}:", dataset)
         key = os.path.abspath(path)
-        stamp = _stamp(path) + (_stamp(f"{genome}.fai") if sizes is not None else [])
+        stamp = [*_stamp(path), settings["exclude_chroms"], *(_stamp(fai) if sizes is not None else [])]
         if cache.get(key) == stamp:
             continue
-        peaks = read_peaks(path)
+        peaks, _ = filter_chroms(read_peaks(path), settings["exclude_chroms"])
         if sizes is not None:
             missing = sorted(set(peaks["chrom"]) - set(sizes))
             if missing:
@@ -102,13 +90,3 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
             changed = True
     if changed:
         _save_cache(cache)
-    _check_fasta_header(genome, dataset)
-
-
-def _check_fasta_header(genome: str, dataset: str) -> None:
-    """A genome that is not FASTA at all (a BED given by mistake, say) fails here, not mid-prepare."""
-    opener = gzip.open if _is_gzip(genome) else open
-    with opener(genome, "rt") as handle:
-        first = handle.readline()
-    if not first.startswith(">"):
-        raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")

@@ -153,7 +153,15 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
 
 def _peaks_config(tmp_path: Path, peaks: Path, genome: Path) -> Path:
     config = {
-        "datasets": {"real": {"kind": "peaks", "peaks": {"tf": str(peaks)}, "genome": str(genome)}},
+        "datasets": {
+            "real": {
+                "kind": "peaks",
+                "peaks": {"tf": str(peaks)},
+                "genome": str(genome),
+                "valid_chroms": ["chr2"],
+                "test_chroms": ["chr1"],
+            }
+        },
         "models": TINY["models"],
         "regimes": TINY["regimes"],
         "variants": TINY["variants"],

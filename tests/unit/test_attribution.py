@@ -12,6 +12,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from cislens.attribution import evaluate, gradients
 from cislens.errors import InputError
+from cislens.ppm import information
 from cislens.seeding import set_seed
 
 L, T = 12, 2
@@ -109,7 +110,7 @@ def test_truth_positions_threshold_information():
     truth = _truth(3)
     mask = evaluate.truth_positions(truth, threshold=0.0)
     assert mask.sum() == 3 * 8  # uniform columns carry exactly 0 bits and never count
-    info = evaluate.information(truth)
+    info = information(truth)
     assert np.allclose(info[~mask], 0) and np.all(info[mask] > 1.7)
     assert not evaluate.truth_positions(truth, threshold=1.9).any()
 

@@ -73,3 +73,24 @@ def test_dataset_defaults_and_trials(default_config: dict) -> None:
 def test_peak_files_named_by_stem() -> None:
     files = cfg.peak_files({"peaks": ["a/CTCF.narrowPeak.gz", "b/REST.bed"]})
     assert files == {"CTCF": "a/CTCF.narrowPeak.gz", "REST": "b/REST.bed"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"valid_chroms": []}, "valid_chroms and test_chroms are required"),
+        ({"test_chroms": ["chr5"]}, "in both valid_chroms and test_chroms"),
+        ({"test_chroms": ["chr9"]}, "not among the generated chr1..chr6"),
+        ({"peak_width": [400, 150]}, "is not [low, high]"),
+    ],
+)
+def test_cross_field_checks(default_config: dict, change: dict, message: str) -> None:
+    default_config["datasets"]["synthetic_genome"].update(change)
+    with pytest.raises(InputError) as info:
+        cfg.workflow_plan(default_config)
+    assert message in str(info.value) and "datasets.synthetic_genome" in str(info.value)
+
+
+def test_duplicate_peak_file_stems_are_rejected() -> None:
+    with pytest.raises(InputError, match="would both be task 'ctcf'"):
+        cfg.peak_files({"peaks": ["a/ctcf.bed.gz", "b/ctcf.bed.gz"]})

@@ -79,6 +79,9 @@ def test_non_onehot_values_and_bad_y_rejected(tmp_path: Path) -> None:
     bad = dict(good, x_train=good["x_train"] * 2)
     with pytest.raises(InputError, match="x_train"):
         load_h5_dataset(_write(tmp_path / "a.h5", bad))
+    soft = dict(good, x_valid=np.full_like(good["x_valid"], 0.25))
+    with pytest.raises(InputError, match="x_valid is not one-hot"):
+        load_h5_dataset(_write(tmp_path / "c.h5", soft))
     bad_y = dict(good, y_test=np.zeros(4))
     with pytest.raises(InputError, match="y_test"):
         load_h5_dataset(_write(tmp_path / "b.h5", bad_y))

@@ -137,3 +137,9 @@ def test_encode_ctcf_narrowpeak() -> None:
 def test_yeast_track_line_skipped() -> None:
     df = peaks.read_peaks(REALDATA / "yeast_atac_hmmratac.narrowPeak")
     assert len(df) == 1_605 and df["name"].iloc[0] == "peak_1" and df["summit"].iloc[0] == 218
+
+
+def test_bed12_column_ten_is_not_a_summit(tmp_path: Path) -> None:
+    bed12 = tmp_path / "genes.bed"
+    bed12.write_text("chr1\t1000\t3000\tg1\t0\t+\t1000\t3000\t0\t2\t100,200,\t0,1800,\n")
+    assert peaks.read_peaks(bed12)["summit"].tolist() == [-1]

@@ -131,3 +131,21 @@ def test_yeast_atac_real_data(tmp_path: Path) -> None:
     # no test window overlaps a train window
     test, train = ds.splits["test"], ds.splits["train"]
     assert not set(zip(test.chrom, test.start, strict=True)) & set(zip(train.chrom, train.start, strict=True))
+
+
+def test_empty_split_and_no_negatives_fail_with_one_line(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    with pytest.raises(InputError, match="the valid split is empty"):
+        build_peaks_dataset(
+            files, str(_genome(tmp_path)), str(tmp_path / "w1"), valid_chroms=["chrX"], test_chroms=["chr3"]
+        )
+    only_a = {"A": files["A"]}
+    with pytest.raises(InputError, match="no task has both classes"):
+        build_peaks_dataset(
+            only_a,
+            str(_genome(tmp_path)),
+            str(tmp_path / "w2"),
+            negatives="none",
+            valid_chroms=["chr2"],
+            test_chroms=["chr3"],
+        )

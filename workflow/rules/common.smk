@@ -1,5 +1,6 @@
 # Config validation and the target lists every other rule file uses.
 import os
+import sys
 
 from snakemake.utils import validate
 
@@ -10,17 +11,27 @@ from cislens.preflight import check_dataset_inputs
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 RESULTS = "results"
 
-# One clear line for a bad key before any job starts, then Snakemake's own validation
-# (which also fills the schema's defaults).
-cfg.check_config(config, cfg.load_schema(SCHEMA))
-validate(config, SCHEMA)
 
-DATASETS = list(config["datasets"])
-SETTINGS = {name: cfg.dataset_settings(config, name) for name in DATASETS}
-VARIANTS = {name: cfg.variant_names(config, name) for name in DATASETS}
-TRIALS = {name: cfg.trial_names(config, name) for name in DATASETS}
-for _name in DATASETS:
-    check_dataset_inputs(_name, SETTINGS[_name])
+def _plan(config):
+    """Validate and expand the config; bad input ends the run with one line, before any job."""
+    try:
+        cfg.check_config(config, cfg.load_schema(SCHEMA))
+        # Snakemake's own validation too: it fills in the schema's defaults.
+        validate(config, SCHEMA)
+        plan = cfg.workflow_plan(config)
+        for name, entry in plan.items():
+            check_dataset_inputs(name, entry["settings"])
+    except InputError as error:
+        sys.stderr.write(f"cislens error: {error}\n")
+        sys.exit(1)
+    return plan
+
+
+PLAN = _plan(config)
+DATASETS = list(PLAN)
+SETTINGS = {name: entry["settings"] for name, entry in PLAN.items()}
+VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
+TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
 
 
 wildcard_constraints:
@@ -59,16 +70,6 @@ def all_targets():
     return [f"{RESULTS}/{dataset}/report.html" for dataset in DATASETS]
 
 
-def synthetic_genome_outputs(dataset):
-    base = f"{RESULTS}/{dataset}/inputs"
-    peaks = [f"{base}/peaks/{tf}.narrowPeak" for tf in SETTINGS[dataset]["motifs"]]
-    return {
-        "genome": f"{base}/genome.fa",
-        "planted": f"{base}/planted.bed",
-        "peaks": peaks,
-    }
-
-
 def prepare_inputs(wildcards):
     settings = SETTINGS[wildcards.dataset]
     kind = settings["kind"]
@@ -79,9 +80,12 @@ def prepare_inputs(wildcards):
         inputs["peaks"] = list(cfg.peak_files(settings).values())
         inputs["genome"] = settings["genome"]
     elif kind == "synthetic_genome":
-        made = synthetic_genome_outputs(wildcards.dataset)
-        inputs["genome"] = made["genome"]
-        inputs["planted"] = made["planted"]
+        made = f"{RESULTS}/{wildcards.dataset}/inputs"
+        inputs.update(
+            genome=f"{made}/genome.fa",
+            planted=f"{made}/planted.bed",
+            peaks=f"{made}/peaks",
+        )
     elif kind == "h5":
         inputs["h5"] = settings["path"]
     return inputs

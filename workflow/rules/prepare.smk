@@ -37,6 +37,7 @@ rule synthetic_genome:
     output:
         genome=f"{RESULTS}/{{dataset}}/inputs/genome.fa",
         planted=f"{RESULTS}/{{dataset}}/inputs/planted.bed",
+        peaks=directory(f"{RESULTS}/{{dataset}}/inputs/peaks"),
     log:
         "logs/synthetic_genome/{dataset}.log",
     conda:

@@ -17,6 +17,7 @@ rule summarise:
         "../../envs/cislens.yaml"
     params:
         dirs=lambda wc: trial_dirs(wc.dataset),
+        truth_threshold=config["attribution"]["truth_threshold"],
     script:
         "../../scripts/summarise.py"
 

@@ -11,20 +11,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..ppm import information
+
 _EPS = 1e-6  # float slack so uniform background columns (exactly 0 bits) never count as motif
 
 
 def position_scores(attr: np.ndarray, x: np.ndarray) -> np.ndarray:
     """(N, L) attribution at the observed base."""
     return (np.asarray(attr, dtype=np.float64) * np.asarray(x, dtype=np.float64)).sum(axis=-1)
-
-
-def information(truth: np.ndarray) -> np.ndarray:
-    """(N, L) information content in bits (2 - entropy) of each probability column."""
-    p = np.asarray(truth, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return 2.0 + plogp.sum(axis=-1)
 
 
 def truth_positions(truth: np.ndarray, threshold: float = 0.1) -> np.ndarray:

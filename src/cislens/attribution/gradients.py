@@ -14,18 +14,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from ..errors import InputError
-from ..models.zoo import logit_model
-
-TARGETS = ("logit", "probability")
-
-
-def target_model(model: keras.Model, target: str = "logit") -> keras.Model:
-    """The sub-model whose output is differentiated or predicted: ``logits`` or the final output."""
-    if target == "logit":
-        return logit_model(model)
-    if target == "probability":
-        return model
-    raise InputError(f"unknown attribution target {target!r}; valid: {', '.join(TARGETS)}")
+from ..models.zoo import TARGETS, target_model  # noqa: F401  (re-exported)
 
 
 def _task_weights(task: int | np.ndarray | None, n: int, n_out: int) -> np.ndarray:

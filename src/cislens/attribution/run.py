@@ -75,7 +75,8 @@ def attribute_trial(
     )
 
     if test.truth is not None:
-        scores = interpretability(attr, x, test.truth[idx])
+        chosen = float(settings.get("truth_threshold", 0.1))
+        scores = interpretability(attr, x, test.truth[idx], thresholds=sorted({0.0, 0.01, 0.1, chosen}))
         scores.insert(0, "method", method)
         log.info("ground truth:\n%s", scores.to_string(index=False))
     else:
@@ -122,7 +123,12 @@ def _plot_top(model, x, attr, truth, threshold, n_logos, path, plot_logo, save_f
     from ..gia.experiments import predict
     from .evaluate import truth_positions
 
-    n = max(1, min(n_logos, len(x)))
+    n = min(n_logos, len(x))
+    if n == 0:  # still write the declared output, as an empty figure that says so
+        fig = plt.figure(figsize=(4, 0.6))
+        fig.text(0.5, 0.5, "no attribution logos requested", ha="center", va="center")
+        save_figure(fig, path)
+        return
     pred = predict(model, x, target="logit")
     pred = pred.max(axis=1) if pred.ndim == 2 else pred
     top = np.argsort(-pred, kind="stable")[:n]

@@ -62,8 +62,9 @@ class Dataset:
 
 def _create(group: h5py.Group, key: str, values: np.ndarray) -> None:
     values = np.asarray(values)
-    if values.dtype.kind == "U":
-        values = values.astype("S")
+    if values.dtype.kind == "U":  # UTF-8, so peak names with any characters survive
+        values = np.array([v.encode("utf-8") for v in values.ravel()], dtype=object).reshape(values.shape)
+        values = values.astype(h5py.string_dtype("utf-8")) if values.size else values.astype("S1")
     kwargs: dict[str, Any] = {"track_times": False}
     if values.ndim >= 2 and values.size > 0:
         kwargs.update(compression="gzip", compression_opts=4, shuffle=True)
@@ -108,7 +109,9 @@ def read_split(path: str | os.PathLike, split: str, truth: bool = True) -> Split
         for key in _COORD_FIELDS:
             if key in group:
                 values = group[key][()]
-                kwargs[key] = values.astype(str) if values.dtype.kind == "S" else values
+                if values.dtype.kind in "SO":
+                    values = np.array([v.decode("utf-8") for v in values.ravel()], dtype=str)
+                kwargs[key] = values
         return Split(**kwargs)
 
 

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,15 +26,36 @@ def _fai_path(fasta: Path) -> Path:
 
 
 def build_index(fasta: str | os.PathLike) -> Path:
-    """Create ``fasta.fai`` with pyfaidx (written beside the FASTA) unless it already exists."""
+    """Create ``fasta.fai`` unless an index newer than the FASTA exists.
+
+    pyfaidx writes the index in place, so it indexes a link to the FASTA in a private temporary
+    folder and the finished index is renamed into place: an interrupted run leaves no partial
+    index that a later run would trust, and two jobs indexing one genome do not collide.
+    """
     fasta = Path(fasta)
     fai = _fai_path(fasta)
-    if not fai.exists() or fai.stat().st_mtime < fasta.stat().st_mtime:
+    if fai.exists() and fai.stat().st_mtime >= fasta.stat().st_mtime:
+        return fai
+    with tempfile.TemporaryDirectory(prefix=".fai-", dir=fasta.parent) as tmp:
+        link = Path(tmp) / fasta.name
+        link.symlink_to(fasta.resolve())
         try:
-            pyfaidx.Faidx(str(fasta), rebuild=True).close()
+            pyfaidx.Faidx(str(link), rebuild=True).close()
         except (pyfaidx.FastaIndexingError, ValueError) as err:
             raise InputError(f"{fasta}: cannot index FASTA: {err}") from None
+        os.replace(_fai_path(link), fai)
     return fai
+
+
+def read_fai(fai: str | os.PathLike) -> dict[str, tuple[int, int, int, int]]:
+    """{contig: (length, offset, bases per line, bytes per line)} from a FASTA index, in file order."""
+    entries = {}
+    with open(fai) as handle:
+        for line in handle:
+            fields = line.split("\t")
+            if len(fields) >= 5:
+                entries[fields[0]] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[4]))
+    return entries
 
 
 def ensure_fasta(path: str | os.PathLike, workdir: str | os.PathLike) -> Path:
@@ -74,13 +96,7 @@ def ensure_fasta(path: str | os.PathLike, workdir: str | os.PathLike) -> Path:
 
 def chrom_sizes(fasta_path: str | os.PathLike) -> dict[str, int]:
     """Sequence lengths from the FASTA index, in file order (the index is built if missing)."""
-    fai = build_index(fasta_path)
-    sizes: dict[str, int] = {}
-    with open(fai) as handle:
-        for line in handle:
-            fields = line.split("\t")
-            if len(fields) >= 2:
-                sizes[fields[0]] = int(fields[1])
+    sizes = {name: entry[0] for name, entry in read_fai(build_index(fasta_path)).items()}
     if not sizes:
         raise InputError(f"{fasta_path}: genome FASTA has no sequences")
     return sizes

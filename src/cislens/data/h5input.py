@@ -77,6 +77,9 @@ def load_h5_dataset(path: str | os.PathLike, *, seed: int = 0) -> Dataset:
                         f"spelled 'val'/'validation'); found {sorted(handle)}"
                     )
             x = to_channels_last(np.asarray(handle[x_key][()], dtype=np.float32), path, x_key)
+            if len(x) and not np.isin(x, (0.0, 1.0)).all():
+                # dataset.h5 stores x as exact uint8 one-hot; soft inputs would silently become N.
+                raise InputError(f"{path}: {x_key} is not one-hot (values other than 0 and 1)")
             y = np.asarray(handle[y_key][()], dtype=np.float32)
             if y.ndim == 1:
                 y = y[:, None]

@@ -71,7 +71,8 @@ def _fast_parse(text: str) -> pd.DataFrame | None:
         if n_cols < 3:
             return None
         score = np.zeros(len(raw)) if n_cols < 5 else _numeric(raw[4], "0").astype(np.float64)
-        summit = np.full(len(raw), -1, dtype=np.int64) if n_cols < 10 else _numeric(raw[9], "-1")
+        # Column 10 is the summit only in narrowPeak (exactly 10 columns); in BED12 it is blockCount.
+        summit = np.full(len(raw), -1, dtype=np.int64) if n_cols != 10 else _numeric(raw[9], "-1")
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
         return None
     if summit.dtype.kind != "i":
@@ -147,7 +148,7 @@ def _checked_parse(path: Path) -> pd.DataFrame:
             except ValueError:
                 raise InputError(f"{path}:{lineno}: score {fields[4]!r} is not a number") from None
         summit = -1
-        if len(fields) > 9 and fields[9] not in ("", "."):
+        if len(fields) == 10 and fields[9] not in ("", "."):
             summit = _parse_int(fields[9], path, lineno, "summit")
             # ENCODE (SPP) peaks put some summits exactly at ``end``, so the bound is inclusive.
             if summit != -1 and not 0 <= summit <= end - start:

@@ -27,11 +27,9 @@ from .splits import chromosome_split, random_split
 from .windows import (
     DEFAULT_EXCLUDE,
     center_windows,
-    drop_n_rich,
     drop_off_chrom,
-    fetch_sequences,
+    fetch_onehot,
     filter_chroms,
-    n_fraction,
 )
 
 NEGATIVE_MODES = ("gc_matched", "dinuc_shuffle", "none")
@@ -207,21 +205,20 @@ def build_peaks_dataset(
     for t, task in enumerate(tasks):
         labels[overlaps_any(win, kept[task]), t] = 1
     win, labels, summary["duplicates_merged"] = _merge_duplicates(win, labels)
-    seqs = fetch_sequences(fasta, win)
-    keep = n_fraction(seqs) <= max_n_fraction
-    labels = labels[keep]
-    seqs, win, summary["dropped_n_rich"] = drop_n_rich(seqs, win, max_n_fraction)
+    x_pos = fetch_onehot(fasta, win)
+    keep = 1.0 - x_pos.sum(axis=(1, 2)) / width <= max_n_fraction  # N (all-zero) columns per window
+    x_pos, labels, win = x_pos[keep], labels[keep], win[keep].reset_index(drop=True)
+    summary["dropped_n_rich"] = int((~keep).sum())
     if len(win) == 0:
         raise InputError(f"no peak windows left after filtering ({summary})")
     summary["positives"] = len(win)
     summary["multi_label_windows"] = int((labels.sum(axis=1) > 1).sum())
 
-    neg, neg_seqs = _make_negatives(
-        negatives, negative_ratio, win, seqs, fasta, sizes, raw, seed, max_n_fraction, summary
+    neg, x_neg = _make_negatives(
+        negatives, negative_ratio, win, x_pos, fasta, sizes, raw, seed, max_n_fraction, summary
     )
     rows = pd.concat([win[["chrom", "start", "end", "name"]].assign(shuffled=False), neg], ignore_index=True)
     y = np.concatenate([labels, np.zeros((len(neg), len(tasks)), dtype=np.float32)])
-    all_seqs = seqs + neg_seqs
     order = np.lexsort(
         (
             rows["name"].to_numpy(str),
@@ -232,7 +229,7 @@ def build_peaks_dataset(
     )
     rows = rows.iloc[order].reset_index(drop=True)
     y = y[order]
-    all_seqs = [all_seqs[i] for i in order.tolist()]
+    x_all = np.concatenate([x_pos, x_neg])[order]
 
     truth_all = None
     if truth is not None:
@@ -248,7 +245,6 @@ def build_peaks_dataset(
         index = chromosome_split(rows["chrom"].to_numpy(str), list(valid_chroms), list(test_chroms))
     else:
         index = random_split(len(rows), seed=seed)
-    x_all = onehot.one_hot(all_seqs, dtype=np.uint8).reshape(len(all_seqs), width, 4)
     splits = {}
     for name in SPLITS:
         idx = index[name]
@@ -268,14 +264,30 @@ def build_peaks_dataset(
         name: int((s.y.max(axis=1) > 0).sum()) if len(s) else 0 for name, s in splits.items()
     }
     summary["split_chroms"] = {name: sorted(set(s.chrom.tolist())) for name, s in splits.items()}
+    summary["single_class_tasks"] = check_splits(
+        splits, tasks, source=", ".join(str(p) for p in peak_files.values())
+    )
     return Dataset(splits=splits, tasks=tasks, kind="peaks", seed=seed, summary=summary)
+
+
+def check_splits(splits: dict[str, Split], tasks: list[str], source: str) -> list[str]:
+    """Fail when a split is empty or no task has both classes in train: training, early stopping
+    and test metrics would be silently meaningless. Returns the tasks with a single class."""
+    for name, split in splits.items():
+        if len(split) == 0:
+            raise InputError(f"{source}: the {name} split is empty (check valid_chroms/test_chroms)")
+    y = np.asarray(splits["train"].y)
+    single = [task for t, task in enumerate(tasks) if len(np.unique(y[:, t])) < 2]
+    if len(single) == len(tasks):
+        raise InputError(f"{source}: no task has both classes in the train split (negatives: none?)")
+    return single
 
 
 def _make_negatives(
     mode: str,
     ratio: float,
     win: pd.DataFrame,
-    seqs: list[str],
+    x_pos: np.ndarray,
     fasta: Path,
     sizes: dict[str, int],
     raw: dict[str, pd.DataFrame],
@@ -283,7 +295,7 @@ def _make_negatives(
     max_n_fraction: float,
     summary: dict[str, Any],
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Negative rows (chrom, start, end, name, shuffled) and their sequences."""
+    """Negative rows (chrom, start, end, name, shuffled) and their uint8 one-hot windows."""
     empty = pd.DataFrame(
         {
             "chrom": pd.Series([], dtype=str),
@@ -296,18 +308,18 @@ def _make_negatives(
     n_total = round(ratio * len(win))
     if mode == "none" or n_total == 0:
         summary["negatives_made"] = 0
-        return empty, []
+        return empty, np.zeros((0, *x_pos.shape[1:]), dtype=np.uint8)
     if mode == "gc_matched":
         exclude = pd.concat([df[["chrom", "start", "end"]] for df in raw.values()], ignore_index=True)
         exclude = exclude[exclude["chrom"].isin(list(sizes))]
         neg = gc_matched(win, fasta, sizes, ratio, seed, exclude, max_n_fraction=max_n_fraction)
-        neg_seqs = fetch_sequences(fasta, neg)
+        x_neg = fetch_onehot(fasta, neg)
         summary["negatives_made"] = len(neg)
         summary["negative_candidates"] = int(neg.attrs.get("n_candidates", 0))
         summary["negative_gc_bin_shortfall"] = int(neg.attrs.get("gc_bin_shortfall", 0))
-        return neg[["chrom", "start", "end", "name"]].assign(shuffled=False), neg_seqs
+        return neg[["chrom", "start", "end", "name"]].assign(shuffled=False), x_neg
     k = max(1, math.ceil(ratio))
-    shuffles = dinuc_shuffled(seqs, k, seed)
+    shuffles = dinuc_shuffled(onehot.decode(x_pos), k, seed)
     src = np.repeat(np.arange(len(win)), k)
     copy = np.tile(np.arange(k), len(win))
     if n_total < len(shuffles):
@@ -324,7 +336,7 @@ def _make_negatives(
         }
     )
     summary["negatives_made"] = len(neg)
-    return neg, shuffles
+    return neg, onehot.one_hot(shuffles, dtype=np.uint8)
 
 
 def _with_reverse_complement(split: Split) -> Split:

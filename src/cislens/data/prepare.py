@@ -63,8 +63,7 @@ def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str |
 
         truth = None
         if kind == "synthetic_genome":
-            genome_dir = Path(inputs["genome"]).parent
-            files = {tf: str(genome_dir / "peaks" / f"{tf}.narrowPeak") for tf in settings["motifs"]}
+            files = {tf: str(Path(inputs["peaks"]) / f"{tf}.narrowPeak") for tf in settings["motifs"]}
             truth = (str(inputs["planted"]), motifs_by_name(inputs["motifs"], settings["motifs"]))
         else:
             files = peak_files(settings)

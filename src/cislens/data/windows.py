@@ -16,8 +16,9 @@ import pandas as pd
 
 from ..errors import InputError
 from . import onehot
-from .genome import build_index
+from .genome import build_index, read_fai
 
+# Mitochondria, unplaced and alternative contigs: dropped before anything else by default.
 DEFAULT_EXCLUDE = r"^(chrM|MT|M|chrUn.*|.*_random|.*_alt|.*_fix|.*_hap\d*|EBV)$"
 
 _VALID = np.zeros(256, dtype=bool)
@@ -66,12 +67,7 @@ def drop_off_chrom(df: pd.DataFrame, sizes: dict[str, int]) -> tuple[pd.DataFram
 
 
 def _read_fai(fasta: Path) -> dict[str, tuple[int, int, int, int]]:
-    entries = {}
-    with open(build_index(fasta)) as handle:
-        for line in handle:
-            name, length, offset, line_bases, line_width = line.split("\t")[:5]
-            entries[name] = (int(length), int(offset), int(line_bases), int(line_width))
-    return entries
+    return read_fai(build_index(fasta))
 
 
 def read_chromosome(

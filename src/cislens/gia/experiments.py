@@ -11,19 +11,10 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import atomic_path
-from ..models.zoo import logit_model
+from ..models.zoo import target_model
 from .embed import center_position, consensus_onehot, embed
 
-TARGETS = ("logit", "probability")
 OCCUPANCY_COLUMNS = ("motif", "task", "position", "effect_mean", "effect_sd", "ci95_low", "ci95_high", "n")
-
-
-def _target_model(model: keras.Model, target: str) -> keras.Model:
-    if target == "logit":
-        return logit_model(model)
-    if target == "probability":
-        return model
-    raise InputError(f"unknown GIA target {target!r}; valid: {', '.join(TARGETS)}")
 
 
 def _predict(net: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
@@ -40,7 +31,7 @@ def predict(
     batch_size: int = 256,
 ) -> np.ndarray:
     """Model scores (N, T), or (N,) for one ``task``; logits by default (additive effects)."""
-    out = _predict(_target_model(model, target), x, batch_size)
+    out = _predict(target_model(model, target), x, batch_size)
     return out if task is None else out[:, task]
 
 
@@ -66,7 +57,7 @@ def single_motif_occupancy(
 
     Rows are sorted by motif, then by effect (largest first), so a motif's own task leads its block.
     """
-    net = _target_model(model, target)
+    net = target_model(model, target)
     base = _predict(net, backgrounds, batch_size)
     if base.shape[1] != len(task_names):
         raise InputError(f"model has {base.shape[1]} outputs but {len(task_names)} task names were given")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..io import write_tsv
 
 
@@ -36,6 +37,9 @@ def choose_motifs(
         if len(table):
             best = table.sort_values(["p-value", "Query_ID"], kind="stable").drop_duplicates("Query_ID")
             ids = list(dict.fromkeys(best.sort_values("p-value", kind="stable")["Target_ID"]))
+    unknown = [i for i in motif_ids if i not in database]
+    if unknown:
+        raise InputError(f"gia_motifs: {', '.join(unknown)} not in the Tomtom database {database_meme}")
     ids = [i for i in ids if i in database][:max_motifs]
     return {f"{database[i].name} {i}": database[i].ppm for i in ids}
 

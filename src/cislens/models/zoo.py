@@ -119,3 +119,15 @@ def logit_model(model: keras.Model) -> keras.Model:
     except ValueError as err:
         raise InputError(f"model {model.name!r} has no layer named 'logits'") from err
     return keras.Model(model.inputs, logits.output, name=f"{model.name}_logits")
+
+
+TARGETS = ("logit", "probability")
+
+
+def target_model(model: keras.Model, target: str = "logit") -> keras.Model:
+    """What attribution and GIA score: the ``logits`` layer (default) or the final output."""
+    if target == "logit":
+        return logit_model(model)
+    if target == "probability":
+        return model
+    raise InputError(f"unknown target {target!r}; valid: {', '.join(TARGETS)}")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..ppm import information
 from .meme import Motif
 
 _CHUNK_SITES = 65536  # windows gathered at once: bounds memory at ~CHUNK x W x 4 floats
@@ -87,14 +88,6 @@ def activation_ppms(
         ppms[f] = np.where(totals > 0, sums / np.where(totals > 0, totals, 1), 0.25)
         nsites[f] = len(seq_idx)
     return ppms, nsites
-
-
-def information(ppm: np.ndarray) -> np.ndarray:
-    """Information content per column in bits (2 - entropy), 0 log 0 = 0."""
-    ppm = np.asarray(ppm, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(ppm > 0, ppm * np.log2(np.where(ppm > 0, ppm, 1)), 0.0)
-    return 2.0 + plogp.sum(axis=-1)
 
 
 def trim_bounds(ppm: np.ndarray, min_info: float = 0.5, pad: int = 3) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import atomic_path
-from .filters import information
+from ..ppm import information
 from .meme import Motif
 
 _KINDS = ("information", "probability", "weight")

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from ..io import atomic_path
@@ -29,8 +30,10 @@ def plot_history(history: pd.DataFrame, path: str | os.PathLike) -> None:
     axes[0].plot(epochs, history["loss"], label="train")
     if "val_loss" in history:
         axes[0].plot(epochs, history["val_loss"], label="valid")
-        best = history["val_loss"].idxmin()
-        axes[0].axvline(list(epochs)[best], color="grey", ls=":", lw=1, label="restored")
+    if "best" in history and history["best"].any():  # the epoch whose weights were restored
+        best = int(np.flatnonzero(history["best"].to_numpy(bool))[-1])
+        for ax in axes:
+            ax.axvline(list(epochs)[best], color="grey", ls=":", lw=1, label="restored")
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("loss")
     axes[0].legend(frameon=False)
