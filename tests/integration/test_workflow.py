@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cislens.data.dataset import read_dataset
 from cislens.motifs.meme import read_meme
 
 from ..conftest import ROOT
@@ -242,3 +243,35 @@ def test_genome_that_is_not_fasta_fails_before_any_job(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "does not start with a '>' header" in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_prepare_code_set_and_shared_h5(tmp_path: Path) -> None:
+    """The regulatory-code set (core + 50 pool motifs) and a field-style h5 file go through prepare."""
+    import h5py
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shared = tmp_path / "shared.h5"
+    with h5py.File(shared, "w") as handle:
+        for split, n in (("train", 60), ("valid", 20), ("test", 20)):
+            handle[f"X_{split}"] = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, 100))].transpose(
+                0, 2, 1
+            )
+            handle[f"Y_{split}"] = rng.integers(0, 2, (n, 1)).astype(np.float32)
+    config = dict(
+        TINY,
+        datasets={
+            "code": {"kind": "synthetic_code", "n_pos": 60, "n_neg": 60, "seed": 4},
+            "shared": {"kind": "h5", "path": str(shared)},
+        },
+    )
+    configfile = write_config(tmp_path / "c.yaml", config)
+    targets = ["results/code/dataset.h5", "results/shared/dataset.h5"]
+    result = snakemake(tmp_path, configfile, *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    code = read_dataset(tmp_path / targets[0])
+    assert code.tasks == ["code"] and code.kind == "synthetic_code"
+    assert len(read_meme(tmp_path / "results" / "code" / "motifs.meme")) == 5 + 50
+    assert sum(len(s) for s in code.splits.values()) == 120
+    shared_data = read_dataset(tmp_path / targets[1])
+    assert shared_data.splits["train"].x.shape == (60, 100, 4)

@@ -14,6 +14,19 @@ from ..motifs.meme import Motif, read_meme
 from .dataset import Dataset
 
 
+def planted_motif_ids(settings: Mapping[str, Any]) -> list[str]:
+    """JASPAR IDs a synthetic dataset draws from: its motifs, or the code set's core plus its
+    deterministic pool of other motifs for the negatives."""
+    if settings["kind"] == "synthetic_code":
+        from .synthetic import random_pool_ids
+
+        ids = list(settings["core"].values())
+        return ids + random_pool_ids(
+            settings["motif_release"], n=settings["n_pool_random"], exclude=ids, seed=settings["seed"]
+        )
+    return list(settings["motifs"].values())
+
+
 def motifs_by_name(meme_path: str | Path, names: Mapping[str, str]) -> dict[str, np.ndarray]:
     """{TF name: PPM (W, 4)} from a MEME file of the planted motifs, keyed by the config's TF names."""
     by_id: dict[str, Motif] = {m.id: m for m in read_meme(meme_path)}

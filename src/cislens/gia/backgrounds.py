@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from ..data.onehot import from_indices, indices, to_channels_first, to_channels_last
+from ..data.onehot import from_indices, to_channels_first, to_channels_last
 
 
 def nucleotide_profile(x: np.ndarray) -> np.ndarray:
@@ -29,63 +27,11 @@ def profile_backgrounds(x: np.ndarray, n: int = 1000, seed: int = 0) -> np.ndarr
     return from_indices(idx)
 
 
-def _euler_dinuc_shuffle(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Altschul-Erickson shuffle of one integer sequence: keeps every dinucleotide count."""
-    n = len(codes)
-    if n < 3:
-        return codes.copy()
-    symbols = np.unique(codes)
-    edges: dict[int, list[int]] = {int(s): [] for s in symbols}
-    for a, b in itertools.pairwise(codes):
-        edges[int(a)].append(int(b))
-    last = int(codes[-1])
-    while True:  # random last-exit edges must form a tree towards the final symbol
-        last_exit = {s: edges[s][rng.integers(len(edges[s]))] for s in edges if s != last and edges[s]}
-        ok = True
-        for start in last_exit:
-            seen, node = {start}, start
-            while node != last:
-                node = last_exit[node]
-                if node in seen:
-                    ok = False
-                    break
-                seen.add(node)
-            if not ok:
-                break
-        if ok:
-            break
-    ordered: dict[int, list[int]] = {}
-    for s, outs in edges.items():
-        rest = list(outs)
-        if s in last_exit:
-            rest.remove(last_exit[s])
-        rest = [rest[i] for i in rng.permutation(len(rest))]
-        if s in last_exit:
-            rest.append(last_exit[s])
-        ordered[s] = rest
-    out = np.empty(n, dtype=codes.dtype)
-    out[0] = codes[0]
-    pointer = dict.fromkeys(ordered, 0)
-    for i in range(1, n):
-        prev = int(out[i - 1])
-        out[i] = ordered[prev][pointer[prev]]
-        pointer[prev] += 1
-    return out
-
-
-def _own_shuffle(x: np.ndarray, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    codes = indices(x)
-    return from_indices(np.stack([_euler_dinuc_shuffle(row, rng) for row in codes]))
-
-
 def dinucleotide_shuffle(x: np.ndarray, seed: int = 0) -> np.ndarray:
-    """One dinucleotide shuffle of each (L, 4) sequence in ``x`` (tangermeme when available)."""
-    try:
-        import torch
-        from tangermeme.ersatz import dinucleotide_shuffle as _tm_shuffle
-    except ImportError:
-        return _own_shuffle(x, seed)
+    """One dinucleotide shuffle of each (L, 4) sequence in ``x``, by tangermeme (N columns kept)."""
+    import torch
+    from tangermeme.ersatz import dinucleotide_shuffle as _tm_shuffle
+
     tensor = torch.from_numpy(to_channels_first(np.asarray(x, dtype=np.float32)))
     shuffled = _tm_shuffle(tensor, n=1, random_state=int(seed), allow_N=True)[:, 0]
     return to_channels_last(shuffled.numpy().astype(np.float32))

@@ -13,6 +13,13 @@ import pandas as pd
 STAT_KEYS = ("match_fraction", "match_any", "fpr", "coverage")
 
 
+def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """Row-bind TSV tables with the same columns; empty tables (no ground truth) add nothing."""
+    frames = [pd.read_csv(path, sep="\t") for path in paths]
+    filled = [f for f in frames if len(f)]
+    return pd.concat(filled, ignore_index=True) if filled else frames[0]
+
+
 def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dict[str, float | str]:
     """Metrics of results/{dataset}/{variant}/{trial} as a flat record."""
     path = Path(trial_dir)
