@@ -26,7 +26,12 @@ TINY = {
     "seed": 3,
     "trials": 1,
     "datasets": {
-        "multi": {"kind": "synthetic_multitask", "n": 800, "seed": 1},
+        "multi": {
+            "kind": "synthetic_multitask",
+            "n": 800,
+            "seed": 1,
+            "variants": ["cnn_small__standard", "cnn_small__evoaug"],
+        },
         "genome": {
             "kind": "synthetic_genome",
             "seed": 2,
@@ -41,7 +46,7 @@ TINY = {
     "models": {
         "cnn_small": {"arch": "cnn", "first_pool": 25, "filters": 8, "dense_units": 16, "conv2_filters": 16}
     },
-    "regimes": {"standard": {"kind": "standard"}},
+    "regimes": {"standard": {"kind": "standard"}, "evoaug": {"kind": "evoaug", "finetune_epochs": 1}},
     "variants": ["cnn_small__standard"],
     "training": {"epochs": 2, "batch_size": 64, "patience": 2},
     "attribution": {"methods": ["saliency", "grad_times_input"], "n_sequences": 40, "n_logos": 2},
@@ -133,7 +138,12 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
         assert set(interp["method"]) == {"saliency", "grad_times_input"}
         assert set(interp["threshold"]) >= {0.0, 0.01, 0.1}
         summary = pd.read_csv(base / "summary.tsv", sep="\t")
-        assert list(summary["variant"]) == ["cnn_small__standard"]
+        expected = (
+            ["cnn_small__standard", "cnn_small__evoaug"] if dataset == "multi" else ["cnn_small__standard"]
+        )
+        assert list(summary["variant"]) == expected
+        assert "adversarial_accuracy_mean" in summary  # robustness under PGD is recorded per trial
+        assert not (trial / "checkpoint.npz").exists()  # removed once the model is written
         assert (tmp_path / "logs" / "train" / dataset / "cnn_small__standard" / "t0.log").stat().st_size > 0
         gia = pd.read_csv(trial / "gia" / "occupancy.tsv", sep="\t")
         assert len(gia) > 0

@@ -1,4 +1,4 @@
-"""Model zoo: fixed layer names, parameter count, validation, `.keras` round trip."""
+"""Model zoo: fixed layer names, parameter counts, validation, `.keras` round trips, attention."""
 
 import os
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cislens.errors import InputError
-from cislens.models import inspect, zoo
+from cislens.models import inspect, layers, zoo
 from cislens.seeding import set_seed
 
 
@@ -100,3 +100,184 @@ def test_one_epoch_then_keras_round_trip(tmp_path):
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     logits = zoo.logit_model(loaded).predict(x, verbose=0)
     np.testing.assert_allclose(1 / (1 + np.exp(-logits)), loaded.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+# --- model zoo: every architecture -------------------------------------------------------------------
+
+# Small hyperparameters so each architecture trains in a second or two; length fits its pools.
+TINY = {
+    "cnn": (40, {"first_pool": 4, "pool_total": 8, "filters": 6, "conv2_filters": 8, "dense_units": 16}),
+    "cnn_deep": (
+        48,
+        {"filters": 6, "conv2_filters": 8, "conv3_filters": 8, "conv4_filters": 8, "dense_units": 16},
+    ),
+    "cnn_local": (40, {"filters": 6, "first_pool": 10, "conv2_filters": 8, "dense_units": 16}),
+    "cnn_dist": (
+        48,
+        {
+            "filters": 6,
+            "conv2_filters": 8,
+            "conv3_filters": 8,
+            "conv4_filters": 8,
+            "dense_units": 16,
+            "dilation": 2,
+        },
+    ),
+    "cnn_attention": (
+        40,
+        {"filters": 8, "num_heads": 2, "key_dim": 4, "dense_units": 16, "positional_encoding": True},
+    ),
+    "residualbind": (41, {"filters": 8, "dense_units": 16}),
+    "basset": (
+        48,
+        {"filters": 8, "conv2_filters": 8, "conv3_filters": 8, "dense_units": 16, "dense2_units": 16},
+    ),
+}
+
+# Natural input length and first layer (filters, width) of each architecture, from the papers.
+NATURAL = {
+    "cnn": (200, 30, 19),
+    "cnn_deep": (200, 32, 19),
+    "cnn_local": (200, 24, 19),
+    "cnn_dist": (200, 24, 19),
+    "cnn_attention": (200, 32, 19),
+    "residualbind": (41, 96, 11),
+    "basset": (200, 300, 19),
+}
+
+
+def _tiny(arch, task_type="binary", **extra):
+    length, hp = TINY[arch]
+    return zoo.build_model(arch, length, 3, task_type=task_type, **{**hp, **extra}), length
+
+
+def test_every_architecture_has_tests():
+    assert set(TINY) == set(NATURAL) == set(zoo.ARCHITECTURES)
+    assert "exp_shift_scale" in zoo.ACTIVATIONS
+
+
+@pytest.mark.parametrize("arch", sorted(NATURAL))
+def test_defaults_build_at_natural_length(arch):
+    length, filters, width = NATURAL[arch]
+    model = zoo.build_model(arch, length, 12)
+    conv = model.get_layer("first_conv")
+    assert (conv.filters, conv.kernel_size[0], conv.padding) == (filters, width, "same")
+    assert model.get_layer("first_activation").output.shape == (None, length, filters)
+    assert model.get_layer("logits").units == 12
+    assert model.get_layer("output").activation.__name__ == "sigmoid"
+
+
+@pytest.mark.parametrize("arch", sorted(TINY))
+def test_regression_head_is_linear(arch):
+    model, _ = _tiny(arch, task_type="regression")
+    assert model.get_layer("logits").activation.__name__ == "linear"
+    assert model.get_layer("output").activation.__name__ == "linear"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", sorted(TINY))
+def test_each_arch_trains_and_round_trips(arch, tmp_path):
+    set_seed(2)
+    task_type = "regression" if arch == "residualbind" else "binary"
+    model, length = _tiny(arch, task_type, activation="exp_shift_scale", activation_scale=0.5)
+    x, y = _data(n=64, length=length)
+    model.compile(optimizer="adam", loss="mse" if task_type == "regression" else "binary_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    path = tmp_path / f"{arch}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    filters = TINY[arch][1]["filters"]
+    assert loaded.get_layer("first_conv").filters == filters
+    acts = inspect.first_layer_activations(loaded, x, batch_size=16)
+    assert acts.shape == (64, length, filters) and (acts > 0).all()  # exponential, before pooling
+
+
+def test_unknown_hp_and_short_input_raise_input_error():
+    with pytest.raises(InputError, match="num_heads"):
+        zoo.build_model("cnn_deep", 200, 2, num_heads=4)
+    with pytest.raises(InputError, match="too short"):
+        zoo.build_model("basset", 40, 2)  # pools 3 x 4 x 4 = 48 > 40
+    with pytest.raises(InputError, match="too short"):
+        zoo.build_model("residualbind", 9, 2)
+
+
+# --- first-layer activation ------------------------------------------------------------------------
+
+
+def test_exp_shift_scale_matches_formula():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 10, 3)).astype(np.float32)
+    layer = layers.ExpShiftScale(shift=0.5, scale=2.0)
+    np.testing.assert_allclose(layer(x).numpy(), np.exp(2.0 * (x - 0.5)), rtol=1e-5)
+    np.testing.assert_allclose(layers.ExpShiftScale()(x).numpy(), np.exp(x), rtol=1e-5)  # defaults: exp
+
+
+def test_exp_shift_scale_model_round_trips_and_reads_before_pooling(tmp_path):
+    model, length = _tiny("cnn", activation="exp_shift_scale", activation_shift=0.3, activation_scale=1.7)
+    path = tmp_path / "exp.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    act = loaded.get_layer("first_activation")
+    assert isinstance(act, layers.ExpShiftScale) and (act.shift, act.scale) == (0.3, 1.7)
+    x, _ = _data(n=8, length=length)
+    conv = loaded.get_layer("first_conv")(x).numpy()
+    bn = loaded.get_layer("first_bn")(conv, training=False).numpy()
+    acts = inspect.first_layer_activations(loaded, x)
+    np.testing.assert_allclose(acts, np.exp(1.7 * (bn - 0.3)), rtol=1e-4)
+
+
+# --- attention --------------------------------------------------------------------------------------
+
+
+def test_attention_weights_shape_rows_and_round_trip(tmp_path):
+    model, length = _tiny("cnn_attention")
+    mha = model.get_layer("mha")
+    assert mha.get_config()["use_bias"] is False  # query/key/value projections without bias
+    assert not any("bias" in w.path for w in mha.weights)
+    x, _ = _data(n=10, length=length)
+    weights = inspect.attention_weights(model, x, batch_size=4)
+    assert weights.shape == (10, 2, length // 4, length // 4)  # first_pool 4 by default
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
+    path = tmp_path / "attn.keras"
+    model.save(path)
+    np.testing.assert_allclose(
+        inspect.attention_weights(keras.models.load_model(path), x), weights, atol=1e-6
+    )
+
+
+def test_sinusoidal_encoding_table():
+    table = layers.sinusoidal_encoding(5, 6)
+    np.testing.assert_allclose(table[0], [0, 1, 0, 1, 0, 1], atol=1e-7)
+    np.testing.assert_allclose(table[3, :2], [np.sin(3), np.cos(3)], rtol=1e-6)
+
+
+def test_residualbind_block_uses_dilations_and_skip():
+    model = zoo.build_model("residualbind", 41, 1, task_type="regression")
+    assert [model.get_layer(f"res{i}_conv").dilation_rate[0] for i in (1, 2, 3)] == [2, 4, 8]
+    assert model.get_layer("pool").pool_size == (10,)
+    assert model.get_layer("dense").units == 256
+
+
+# --- CNN-x parameter counts by hand ----------------------------------------------------------------
+
+
+def _cnn_x_param_count(x, length=200, tasks=12):
+    """Layer table of CNN-x: conv 30x19, BN, pool x; conv 128x5, BN, pool 100 // x; dense 512, BN."""
+    conv1 = 19 * 4 * 30 + 30
+    bn1 = 4 * 30
+    conv2 = 5 * 30 * 128 + 128
+    bn2 = 4 * 128
+    flat = 128 * (length // x // (100 // x))
+    dense = flat * 512 + 512
+    bn3 = 4 * 512
+    logits = 512 * tasks + tasks
+    return conv1 + bn1 + conv2 + bn2 + dense + bn3 + logits
+
+
+@pytest.mark.parametrize("pool", [1, 2, 4, 10, 25, 50, 100])
+def test_cnn_x_parameter_counts(pool):
+    model = zoo.build_model("cnn", 200, 12, first_pool=pool)
+    assert model.count_params() == _cnn_x_param_count(pool)
+    assert model.get_layer("first_pool").pool_size == (pool,)
+    assert model.get_layer("conv2_pool").pool_size == (100 // pool,)

@@ -44,8 +44,7 @@ def attribute_trial(
     log: logging.Logger,
 ) -> pd.DataFrame:
     limit_threads(threads)
-    import keras
-
+    from ..models.zoo import load_model
     from ..motifs.logos import plot_logo
     from ..report.plots import save_figure
     from . import gradients
@@ -59,7 +58,7 @@ def attribute_trial(
     tasks = read_info(dataset_path)["tasks"]
     idx = select_sequences(test.y, int(settings["n_sequences"]))
     x = test.x[idx]
-    model = keras.models.load_model(model_path)
+    model = load_model(model_path)
     task = attribution_task(settings.get("task", "positive"), test.y[idx])
     grad = gradients.saliency(model, x, target=settings["target"], task=task)
     if settings.get("correct", True):

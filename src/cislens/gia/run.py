@@ -57,9 +57,8 @@ def gia_trial(
     from ..threads import limit_threads
 
     limit_threads(threads)
-    import keras
-
     from ..data.dataset import read_info, read_split
+    from ..models.zoo import load_model
     from .backgrounds import profile_backgrounds, shuffled_backgrounds
     from .experiments import OCCUPANCY_COLUMNS, plot_occupancy, single_motif_occupancy
 
@@ -70,7 +69,7 @@ def gia_trial(
         backgrounds = shuffled_backgrounds(test.x, n=n, seed=seed)
     else:
         backgrounds = profile_backgrounds(test.x, n=n, seed=seed)
-    model = keras.models.load_model(model_path)
+    model = load_model(model_path)
     if motifs:
         table = single_motif_occupancy(
             model, backgrounds, dict(motifs), position="center", task_names=tasks, target=settings["target"]

@@ -1,4 +1,4 @@
-"""Read the first convolutional layer of a zoo model by its fixed names."""
+"""Read zoo models by their fixed layer names: the first convolutional layer and attention maps."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from ..errors import InputError
+from . import layers as _layers  # noqa: F401  (registers custom layers so saved models load)
 
 
 def _layer(model: keras.Model, name: str) -> keras.layers.Layer:
@@ -36,3 +37,26 @@ def first_layer_padding(model: keras.Model) -> str:
 def first_layer_weights(model: keras.Model) -> np.ndarray:
     """(K, 4, F) kernel of ``first_conv``."""
     return np.asarray(_layer(model, "first_conv").get_weights()[0])
+
+
+def attention_weights(model: keras.Model, x: np.ndarray, *, batch_size: int = 128) -> np.ndarray:
+    """(N, heads, L', L') self-attention probabilities of the ``mha`` layer (each row sums to 1).
+
+    The layer is re-called on its own input with ``return_attention_scores=True``, so this works on a
+    model loaded from ``.keras`` too (the scores are not a model output).
+    """
+    mha = _layer(model, "mha")
+    feed = keras.Model(model.input, _query_tensor(mha))
+    x = np.asarray(x, dtype=np.float32)
+    chunks = []
+    for start in range(0, len(x), batch_size):
+        h = feed(x[start : start + batch_size], training=False)
+        _, scores = mha(h, h, return_attention_scores=True, training=False)
+        chunks.append(keras.ops.convert_to_numpy(scores))
+    return np.concatenate(chunks) if chunks else np.zeros((0,), dtype=np.float32)
+
+
+def _query_tensor(layer: keras.layers.Layer) -> object:
+    """The symbolic tensor the layer was called on as its query (its first input)."""
+    inputs = layer.input
+    return inputs[0] if isinstance(inputs, (list, tuple)) else inputs

@@ -1,36 +1,141 @@
 """The model zoo: one builder per architecture, with fixed layer names later stages rely on.
 
 Fixed names: ``first_conv`` / ``first_bn`` / ``first_activation`` (the first layer, read by filter
-analysis after the activation and before pooling), ``logits`` (pre-sigmoid, the default attribution
-target) and ``output`` (sigmoid for binary tasks, linear for regression).
+analysis after the activation and before pooling), ``first_pool`` (the pool right after it, where the
+architecture has one), ``logits`` (pre-sigmoid, the default attribution target) and ``output``
+(sigmoid for binary tasks, linear for regression). Later blocks are ``conv{i}[_bn|_activation|_pool|
+_dropout]`` and ``dense[2][_bn|_activation|_dropout]``; the attention layer is ``mha``.
+
+All convolutions use ``same`` padding so every architecture accepts any long-enough input length
+(the reference code of the exponential-activation paper used ``valid`` in some deeper layers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 
 from ..errors import InputError
+from .layers import ExpShiftScale, SinusoidalPositionEncoding
 
-ACTIVATIONS = ("relu", "exponential", "softplus", "sigmoid", "tanh", "elu", "linear")
+ACTIVATIONS = ("relu", "exponential", "softplus", "sigmoid", "tanh", "elu", "linear", "exp_shift_scale")
 TASK_TYPES = ("binary", "regression")
 
-_CNN_DEFAULTS: dict[str, Any] = {
-    "filters": 30,
-    "kernel_size": 19,
+# Shared by every architecture: the first convolutional layer and its activation.
+_FIRST_DEFAULTS: dict[str, Any] = {
     "batch_norm": True,
     "activation": "relu",
+    "activation_shift": 0.0,
+    "activation_scale": 1.0,
+    "dropout": 0.1,
+    "l2": 1e-6,
+}
+
+_CNN_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 30,
+    "kernel_size": 19,
     "first_pool": 25,
     "pool_total": 100,
     "second_pool": None,
-    "dropout": 0.1,
     "conv2_filters": 128,
     "conv2_kernel": 5,
     "dense_units": 512,
     "dense_dropout": 0.5,
-    "l2": 1e-6,
+}
+
+
+def _conv_defaults(i: int, filters: int, kernel: int, pool: int, dropout: float) -> dict[str, Any]:
+    return {
+        f"conv{i}_filters": filters,
+        f"conv{i}_kernel": kernel,
+        f"conv{i}_pool": pool,
+        f"conv{i}_dropout": dropout,
+    }
+
+
+# CNN-deep of the exponential-activation paper; like its reference code the first layer is not pooled.
+_CNN_DEEP_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 32,
+    "kernel_size": 19,
+    "first_pool": 1,
+    **_conv_defaults(2, 48, 7, 4, 0.2),
+    **_conv_defaults(3, 96, 7, 4, 0.3),
+    **_conv_defaults(4, 128, 3, 3, 0.4),
+    "dilation": 1,
+    "dense_units": 512,
+    "dense_dropout": 0.5,
+}
+
+# CNN-local: a large first-layer pool (50) leaves little room to build features from motif positions.
+_CNN_LOCAL_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 24,
+    "kernel_size": 19,
+    "first_pool": 50,
+    **_conv_defaults(2, 48, 3, 2, 0.2),
+    "dense_units": 96,
+    "dense_dropout": 0.5,
+}
+
+# CNN-dist: unpooled first layer, then three conv/pool blocks whose receptive field spans the whole
+# 200-nt input, so motif combinations far apart can interact; ``dilation`` (>1) widens it further.
+_CNN_DIST_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 24,
+    "kernel_size": 19,
+    "first_pool": 1,
+    **_conv_defaults(2, 32, 7, 4, 0.2),
+    **_conv_defaults(3, 48, 7, 4, 0.3),
+    **_conv_defaults(4, 64, 3, 3, 0.4),
+    "dilation": 1,
+    "dense_units": 96,
+    "dense_dropout": 0.5,
+}
+
+# Basset (Kelley et al. 2016), scaled to the input length given.
+_BASSET_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 300,
+    "kernel_size": 19,
+    "first_pool": 3,
+    "dropout": 0.0,
+    **_conv_defaults(2, 200, 11, 4, 0.0),
+    **_conv_defaults(3, 200, 7, 4, 0.0),
+    "dilation": 1,
+    "dense_units": 1000,
+    "dense_dropout": 0.3,
+    "dense2_units": 1000,
+    "dense2_dropout": 0.3,
+}
+
+_ATTENTION_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 32,
+    "kernel_size": 19,
+    "first_pool": 4,
+    "positional_encoding": False,
+    "num_heads": 8,
+    "key_dim": 32,
+    "attention_dropout": 0.1,
+    "dense_units": 512,
+    "dense_dropout": 0.5,
+}
+
+_RESIDUALBIND_DEFAULTS: dict[str, Any] = {
+    **_FIRST_DEFAULTS,
+    "filters": 96,
+    "kernel_size": 11,
+    "res_kernel": 3,
+    "dilations": (2, 4, 8),
+    "res_dropout": 0.1,
+    "avg_pool": 10,
+    "pool_dropout": 0.2,
+    "dense_units": 256,
+    "dense_dropout": 0.5,
 }
 
 
@@ -46,7 +151,75 @@ def _merge(arch: str, defaults: dict[str, Any], hp: dict[str, Any]) -> dict[str,
             f"unknown hyperparameter(s) {', '.join(unknown)} for arch {arch!r}; "
             f"valid: {', '.join(sorted(defaults))}"
         )
-    return {**defaults, **hp}
+    p = {**defaults, **hp}
+    _check_choice("activation", p["activation"], ACTIVATIONS)
+    return p
+
+
+def _check_pools(input_length: int, pools: Sequence[int]) -> None:
+    """Fail early with the pool sizes, rather than deep inside Keras with a zero-length tensor."""
+    length = input_length
+    for pool in pools:
+        length //= int(pool)
+    if length < 1:
+        sizes = " x ".join(str(int(p)) for p in pools)
+        raise InputError(f"input length {input_length} is too short for pools {sizes}")
+
+
+def _regularizer(p: dict[str, Any]) -> Any:
+    return keras.regularizers.L2(p["l2"]) if p["l2"] else None
+
+
+def _first_activation(p: dict[str, Any]) -> keras.layers.Layer:
+    """The layer whose output filter analysis reads: after the activation, before any pooling."""
+    if p["activation"] == "exp_shift_scale":
+        return ExpShiftScale(p["activation_shift"], p["activation_scale"], name="first_activation")
+    return keras.layers.Activation(p["activation"], name="first_activation")
+
+
+def _first_block(x: Any, p: dict[str, Any], reg: Any, pool: int | None) -> Any:
+    """conv -> [BN] -> activation -> [max-pool] -> dropout, with the fixed ``first_*`` names."""
+    x = keras.layers.Conv1D(
+        p["filters"], p["kernel_size"], padding="same", kernel_regularizer=reg, name="first_conv"
+    )(x)
+    if p["batch_norm"]:
+        x = keras.layers.BatchNormalization(name="first_bn")(x)
+    x = _first_activation(p)(x)
+    if pool is not None:
+        x = keras.layers.MaxPooling1D(int(pool), name="first_pool")(x)
+    return keras.layers.Dropout(p["dropout"], name="first_dropout")(x)
+
+
+def _conv_block(
+    x: Any,
+    name: str,
+    filters: int,
+    kernel: int,
+    *,
+    pool: int | None,
+    dropout: float,
+    batch_norm: bool,
+    reg: Any,
+    dilation: int = 1,
+) -> Any:
+    """conv -> [BN] -> ReLU -> [max-pool] -> dropout; deeper layers always use ReLU."""
+    x = keras.layers.Conv1D(
+        filters, kernel, padding="same", dilation_rate=int(dilation), kernel_regularizer=reg, name=name
+    )(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.Activation("relu", name=f"{name}_activation")(x)
+    if pool is not None:
+        x = keras.layers.MaxPooling1D(int(pool), name=f"{name}_pool")(x)
+    return keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
+
+
+def _dense_block(x: Any, name: str, units: int, dropout: float, batch_norm: bool, reg: Any) -> Any:
+    x = keras.layers.Dense(units, kernel_regularizer=reg, name=name)(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.Activation("relu", name=f"{name}_activation")(x)
+    return keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
 
 
 def _output_head(x: Any, n_tasks: int, task_type: str, reg: Any) -> Any:
@@ -55,51 +228,149 @@ def _output_head(x: Any, n_tasks: int, task_type: str, reg: Any) -> Any:
     return keras.layers.Activation(final, name="output")(logits)
 
 
+def _sequence_input(input_length: int) -> Any:
+    return keras.Input(shape=(input_length, 4), name="sequence")
+
+
 def _build_cnn(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
     """CNN-x of the pool-size study: the first-layer pool size x is the design variable."""
     p = _merge("cnn", _CNN_DEFAULTS, hp)
-    _check_choice("activation", p["activation"], ACTIVATIONS)
     first_pool = int(p["first_pool"])
-    second_pool = p["second_pool"] or max(1, int(p["pool_total"]) // first_pool)
-    if input_length // first_pool // int(second_pool) < 1:
-        raise InputError(f"input length {input_length} is too short for pools {first_pool} x {second_pool}")
-    reg = keras.regularizers.L2(p["l2"]) if p["l2"] else None
+    second_pool = int(p["second_pool"] or max(1, int(p["pool_total"]) // first_pool))
+    _check_pools(input_length, (first_pool, second_pool))
+    reg = _regularizer(p)
 
-    inputs = keras.Input(shape=(input_length, 4), name="sequence")
-    x = keras.layers.Conv1D(
-        p["filters"],
-        p["kernel_size"],
-        padding="same",
-        use_bias=True,
-        kernel_regularizer=reg,
-        name="first_conv",
-    )(inputs)
-    if p["batch_norm"]:
-        x = keras.layers.BatchNormalization(name="first_bn")(x)
-    x = keras.layers.Activation(p["activation"], name="first_activation")(x)
-    x = keras.layers.MaxPooling1D(first_pool, name="first_pool")(x)
-    x = keras.layers.Dropout(p["dropout"], name="first_dropout")(x)
-
-    x = keras.layers.Conv1D(
-        p["conv2_filters"], p["conv2_kernel"], padding="same", kernel_regularizer=reg, name="conv2"
-    )(x)
-    if p["batch_norm"]:
-        x = keras.layers.BatchNormalization(name="conv2_bn")(x)
-    x = keras.layers.Activation("relu", name="conv2_activation")(x)
-    x = keras.layers.MaxPooling1D(int(second_pool), name="conv2_pool")(x)
-    x = keras.layers.Dropout(p["dropout"], name="conv2_dropout")(x)
-
+    inputs = _sequence_input(input_length)
+    x = _first_block(inputs, p, reg, first_pool)
+    x = _conv_block(
+        x,
+        "conv2",
+        p["conv2_filters"],
+        p["conv2_kernel"],
+        pool=second_pool,
+        dropout=p["dropout"],
+        batch_norm=p["batch_norm"],
+        reg=reg,
+    )
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(p["dense_units"], kernel_regularizer=reg, name="dense")(x)
-    if p["batch_norm"]:
-        x = keras.layers.BatchNormalization(name="dense_bn")(x)
-    x = keras.layers.Activation("relu", name="dense_activation")(x)
-    x = keras.layers.Dropout(p["dense_dropout"], name="dense_dropout")(x)
+    x = _dense_block(x, "dense", p["dense_units"], p["dense_dropout"], p["batch_norm"], reg)
     outputs = _output_head(x, n_tasks, task_type, reg)
     return keras.Model(inputs, outputs, name=f"cnn_pool{first_pool}_{p['activation']}")
 
 
-_BUILDERS: dict[str, Callable[..., keras.Model]] = {"cnn": _build_cnn}
+def _block_indices(p: dict[str, Any]) -> list[int]:
+    return sorted(int(k[4:-8]) for k in p if k.startswith("conv") and k.endswith("_filters"))
+
+
+def _build_stack(arch: str, defaults: dict[str, Any]) -> Callable[..., keras.Model]:
+    """Builder for plain conv stacks: first block, ``conv2..convN`` blocks, one or two dense layers."""
+
+    def build(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
+        p = _merge(arch, defaults, hp)
+        blocks = _block_indices(p)
+        _check_pools(input_length, [p["first_pool"], *(p[f"conv{i}_pool"] for i in blocks)])
+        reg = _regularizer(p)
+
+        inputs = _sequence_input(input_length)
+        x = _first_block(inputs, p, reg, p["first_pool"])
+        for i in blocks:
+            x = _conv_block(
+                x,
+                f"conv{i}",
+                p[f"conv{i}_filters"],
+                p[f"conv{i}_kernel"],
+                pool=p[f"conv{i}_pool"],
+                dropout=p[f"conv{i}_dropout"],
+                batch_norm=p["batch_norm"],
+                reg=reg,
+                dilation=p.get("dilation", 1),
+            )
+        x = keras.layers.Flatten(name="flatten")(x)
+        for name in ("dense", "dense2"):
+            if f"{name}_units" in p:
+                x = _dense_block(x, name, p[f"{name}_units"], p[f"{name}_dropout"], p["batch_norm"], reg)
+        outputs = _output_head(x, n_tasks, task_type, reg)
+        return keras.Model(inputs, outputs, name=f"{arch}_{p['activation']}")
+
+    build.__doc__ = f"Build {arch!r} (see its defaults in this module)."
+    return build
+
+
+def _build_attention(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
+    """CNN + multi-head self-attention: filters scan motifs, attention relates their positions.
+
+    Post-norm Transformer residual: ``LayerNorm(h + Dropout(MHA(h, h)))``. ``use_bias=False`` drops
+    the biases of the query/key/value projections (and, in Keras, of the output projection too).
+    """
+    p = _merge("cnn_attention", _ATTENTION_DEFAULTS, hp)
+    _check_pools(input_length, (p["first_pool"],))
+    reg = _regularizer(p)
+
+    inputs = _sequence_input(input_length)
+    h = _first_block(inputs, p, reg, p["first_pool"])
+    if p["positional_encoding"]:
+        h = SinusoidalPositionEncoding(name="positional_encoding")(h)
+    mha = keras.layers.MultiHeadAttention(
+        int(p["num_heads"]), int(p["key_dim"]), use_bias=False, kernel_regularizer=reg, name="mha"
+    )
+    x = mha(h, h)
+    x = keras.layers.Dropout(p["attention_dropout"], name="mha_dropout")(x)
+    x = keras.layers.Add(name="mha_residual")([h, x])
+    x = keras.layers.LayerNormalization(name="mha_norm")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = _dense_block(x, "dense", p["dense_units"], p["dense_dropout"], p["batch_norm"], reg)
+    outputs = _output_head(x, n_tasks, task_type, reg)
+    return keras.Model(inputs, outputs, name=f"cnn_attention_{p['activation']}")
+
+
+def _residual_block(x: Any, p: dict[str, Any], reg: Any) -> Any:
+    """Dilated convs (BN, ReLU, dropout between) summed with the block input, then ReLU."""
+    dilations = [int(d) for d in p["dilations"]]
+    skip = x
+    for i, rate in enumerate(dilations, start=1):
+        x = keras.layers.Conv1D(
+            p["filters"],
+            p["res_kernel"],
+            padding="same",
+            dilation_rate=rate,
+            kernel_regularizer=reg,
+            name=f"res{i}_conv",
+        )(x)
+        if p["batch_norm"]:
+            x = keras.layers.BatchNormalization(name=f"res{i}_bn")(x)
+        if i < len(dilations):
+            x = keras.layers.Activation("relu", name=f"res{i}_activation")(x)
+            x = keras.layers.Dropout(p["res_dropout"], name=f"res{i}_dropout")(x)
+    x = keras.layers.Add(name="res_add")([skip, x])
+    return keras.layers.Activation("relu", name="res_activation")(x)
+
+
+def _build_residualbind(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
+    """ResidualBind (RNA, 41 nt): first conv, dilated residual block, average pool, dense 256."""
+    p = _merge("residualbind", _RESIDUALBIND_DEFAULTS, hp)
+    _check_pools(input_length, (p["avg_pool"],))
+    reg = _regularizer(p)
+
+    inputs = _sequence_input(input_length)
+    x = _first_block(inputs, p, reg, None)
+    x = _residual_block(x, p, reg)
+    x = keras.layers.AveragePooling1D(int(p["avg_pool"]), name="pool")(x)
+    x = keras.layers.Dropout(p["pool_dropout"], name="pool_dropout")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = _dense_block(x, "dense", p["dense_units"], p["dense_dropout"], p["batch_norm"], reg)
+    outputs = _output_head(x, n_tasks, task_type, reg)
+    return keras.Model(inputs, outputs, name=f"residualbind_{p['activation']}")
+
+
+_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "cnn": _build_cnn,
+    "cnn_deep": _build_stack("cnn_deep", _CNN_DEEP_DEFAULTS),
+    "cnn_local": _build_stack("cnn_local", _CNN_LOCAL_DEFAULTS),
+    "cnn_dist": _build_stack("cnn_dist", _CNN_DIST_DEFAULTS),
+    "cnn_attention": _build_attention,
+    "residualbind": _build_residualbind,
+    "basset": _build_stack("basset", _BASSET_DEFAULTS),
+}
 ARCHITECTURES = tuple(_BUILDERS)
 
 
@@ -131,3 +402,8 @@ def target_model(model: keras.Model, target: str = "logit") -> keras.Model:
     if target == "probability":
         return model
     raise InputError(f"unknown target {target!r}; valid: {', '.join(TARGETS)}")
+
+
+def load_model(path: Any) -> keras.Model:
+    """``keras.models.load_model`` with the zoo's custom layers registered (this module imports them)."""
+    return keras.models.load_model(path)

@@ -23,15 +23,14 @@ def filters_trial(
     from ..threads import limit_threads
 
     limit_threads(threads)
-    import keras
-
     from ..data.dataset import read_split
     from ..models.inspect import first_layer_activations, first_layer_kernel_size, first_layer_padding
+    from ..models.zoo import load_model
     from .filters import activation_ppms, filters_to_motifs, trim_ppm
     from .meme import write_meme
 
     x = read_split(dataset_path, "test", truth=False).x[: int(settings["max_sequences"])]
-    model = keras.models.load_model(model_path)
+    model = load_model(model_path)
     activations = first_layer_activations(model, x)
     ppms, nsites = activation_ppms(
         x,

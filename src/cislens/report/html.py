@@ -98,10 +98,19 @@ def _trial_section(trial_dir: Path, methods: Sequence[str]) -> str:
     parts = [f"<h3>{html.escape(trial_dir.parent.name)} / {html.escape(trial_dir.name)}</h3>"]
     metrics = json.loads((trial_dir / "metrics.json").read_text())
     per_task = pd.DataFrame(metrics.get("per_task", []))
+    headline = ", ".join(
+        f"{k.removesuffix('_mean').upper()} {v:.3f}" for k, v in metrics.items() if k.endswith("_mean") and v
+    )
+    robust = metrics.get("robustness") or {}
+    if "adversarial_accuracy" in robust:
+        headline += (
+            f"; accuracy {robust['clean_accuracy']:.3f} clean, {robust['adversarial_accuracy']:.3f} under "
+            f"PGD (epsilon {robust['epsilon']}, {robust['steps']} steps)"
+        )
     parts.append(
-        f"<p>Test AUROC {metrics.get('auroc_mean', float('nan')):.3f}, AUPR "
-        f"{metrics.get('aupr_mean', float('nan')):.3f}; {metrics.get('epochs_trained', '?')} epochs, "
-        f"{metrics.get('parameters', '?')} parameters, seed {metrics.get('seed', '?')}.</p>"
+        f"<p>Test {headline}; {metrics.get('epochs_trained', '?')} epochs, "
+        f"{metrics.get('parameters', '?')} parameters, seed {metrics.get('seed', '?')}, "
+        f"regime {html.escape(str((metrics.get('regime') or {}).get('kind', 'standard')))}.</p>"
     )
     parts.append("<h4>Training</h4>" + _img(trial_dir / "training.png", "training curve"))
     if len(per_task):

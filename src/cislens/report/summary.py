@@ -24,13 +24,15 @@ def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dic
     """Metrics of results/{dataset}/{variant}/{trial} as a flat record."""
     path = Path(trial_dir)
     metrics = json.loads((path / "metrics.json").read_text())
-    row: dict[str, float | str] = {
-        "variant": path.parent.name,
-        "trial": path.name,
-        "test_auroc": metrics.get("auroc_mean", np.nan),
-        "test_aupr": metrics.get("aupr_mean", np.nan),
-        "epochs": metrics.get("epochs_trained", np.nan),
-    }
+    row: dict[str, float | str] = {"variant": path.parent.name, "trial": path.name}
+    for key, value in metrics.items():  # auroc/aupr for classification, pearson/spearman for regression
+        if key.endswith("_mean"):
+            row[f"test_{key.removesuffix('_mean')}"] = value if value is not None else np.nan
+    row["epochs"] = metrics.get("epochs_trained", np.nan)
+    robust = metrics.get("robustness") or {}
+    for key in ("adversarial_accuracy", "adversarial_auroc", "adversarial_pearson"):
+        if key in robust:
+            row[key] = robust[key]
     stats_path = path / "filters" / "match_stats.json"
     if stats_path.exists():
         stats = json.loads(stats_path.read_text())

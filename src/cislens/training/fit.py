@@ -1,7 +1,13 @@
-"""The plain fit loop: Adam, early stopping that really restores the best weights, LR decay."""
+"""The fit loop: Adam, early stopping that really restores the best weights, LR decay on plateau,
+robust-training regimes, and per-epoch checkpoints that make a killed job resumable."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -9,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import atomic_path
 
 
 def task_type_of(model: keras.Model) -> str:
@@ -20,10 +27,19 @@ def task_type_of(model: keras.Model) -> str:
     return "binary" if getattr(activation, "__name__", "") == "sigmoid" else "regression"
 
 
-def compile_model(model: keras.Model, *, learning_rate: float = 3e-4, task_type: str | None = None) -> None:
-    """Compile with the losses and metrics every regime shares (AUROC/AUPR or MSE)."""
+def compile_model(
+    model: keras.Model,
+    *,
+    learning_rate: float = 3e-4,
+    task_type: str | None = None,
+    n_tasks: int | None = None,
+) -> None:
+    """Compile with the losses and metrics every regime shares (AUROC/AUPR or MSE).
+
+    ``n_tasks`` and ``task_type`` are needed for a regime trainer, which wraps the model and has
+    no ``output`` of its own."""
     task_type = task_type or task_type_of(model)
-    n_tasks = int(model.output.shape[-1])
+    n_tasks = n_tasks or int(model.output.shape[-1])
     if task_type == "binary":
         loss: Any = keras.losses.BinaryCrossentropy()
         multi = n_tasks > 1
@@ -43,16 +59,66 @@ def compile_model(model: keras.Model, *, learning_rate: float = 3e-4, task_type:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics)
 
 
-class _LearningRateLogger(keras.callbacks.Callback):
-    """Log the learning rate used during the epoch (runs before ReduceLROnPlateau changes it)."""
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is not None:
-            logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-
-
 def _mode(monitor: str) -> str:
     return "min" if "loss" in monitor else "max"
+
+
+def balanced_class_weight(y: np.ndarray) -> dict[int, float]:
+    """Keras class weights that give both classes of a single binary task equal total weight."""
+    y = np.asarray(y).reshape(len(y), -1)
+    if y.shape[1] != 1:
+        raise InputError("class_weight: balanced needs a single binary task (multi-task labels share inputs)")
+    n_pos = float((y[:, 0] > 0.5).sum())
+    n_neg = float(len(y) - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        raise InputError("class_weight: balanced needs both classes in the training labels")
+    return {0: len(y) / (2 * n_neg), 1: len(y) / (2 * n_pos)}
+
+
+@dataclass
+class _State:
+    """Everything that decides the rest of a run; saved after every epoch so a killed job resumes."""
+
+    epoch: int = 0  # epochs completed in the current phase
+    phase: str = "main"  # "main", then "finetune" for regimes that fine-tune without augmentation
+    best: float | None = None
+    best_epoch: int = 0  # 1-based row of the history whose weights are the best so far
+    wait: int = 0
+    lr_wait: int = 0
+    learning_rate: float = 0.0
+    done: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _improved(value: float, best: float | None, mode: str) -> bool:
+    if best is None or not np.isfinite(best):
+        return bool(np.isfinite(value))
+    return value < best - 1e-12 if mode == "min" else value > best + 1e-12
+
+
+def _save_checkpoint(path: Path, state: _State, trainer: keras.Model, best_weights: list[np.ndarray]) -> None:
+    """One .npz (written atomically): trainer variables (model weights, RNG seeds, regime state),
+    optimizer variables, the best weights so far, and the loop state as JSON."""
+    arrays: dict[str, np.ndarray] = {"state": np.array(json.dumps(asdict(state)))}
+    for prefix, variables in (("var", trainer.variables), ("opt", trainer.optimizer.variables)):
+        for i, variable in enumerate(variables):
+            arrays[f"{prefix}{i}"] = keras.ops.convert_to_numpy(variable)
+    for i, weight in enumerate(best_weights):
+        arrays[f"best{i}"] = weight
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _load_checkpoint(path: Path, trainer: keras.Model) -> tuple[_State, list[np.ndarray]]:
+    with np.load(path) as data:
+        state = _State(**json.loads(str(data["state"])))
+        if not trainer.optimizer.built:
+            trainer.optimizer.build(trainer.trainable_variables)
+        for prefix, variables in (("var", trainer.variables), ("opt", trainer.optimizer.variables)):
+            for i, variable in enumerate(variables):
+                variable.assign(data[f"{prefix}{i}"])
+        best = [data[f"best{i}"] for i in range(sum(k.startswith("best") for k in data.files))]
+    return state, best
 
 
 def train(
@@ -69,48 +135,107 @@ def train(
     monitor: str = "val_loss",
     seed: int = 0,
     verbose: int = 2,
-    class_weight: dict[int, float] | None = None,
+    class_weight: dict[int, float] | str | None = None,
     lr_decay: bool = True,
+    lr_factor: float = 0.2,
+    lr_patience: int = 5,
+    min_lr: float = 1e-7,
     task_type: str | None = None,
+    regime: Mapping[str, Any] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Train in place and return one history row per epoch (``best`` marks the restored epoch).
 
-    The weights left in ``model`` are those of the best ``monitor`` epoch, whether training stopped
-    early or ran out of epochs (the reference code kept the last epoch's weights).
+    An explicit epoch loop rather than one ``fit`` call, so that its whole state can be saved after
+    every epoch to ``checkpoint`` and a killed job (SLURM time limit, SIGKILL) rerun with the same
+    arguments continues where it stopped and ends with the same weights as an uninterrupted run:
+    each epoch's shuffle comes from (seed, phase, epoch), and the RNG states of dropout, noise and
+    augmentation live in saved variables. The weights left in ``model`` are those of the best
+    ``monitor`` epoch, whether training stopped early or ran out of epochs (the reference code
+    kept the last epoch's). A regime (training.regimes) transforms each batch; one that fine-tunes
+    (EvoAug) then trains the plain model a few epochs at a low rate, keeping the better weights.
     """
+    from .regimes import build_trainer, check_regime, finetune_settings
+
     keras.utils.set_random_seed(int(seed))
-    compile_model(model, learning_rate=learning_rate, task_type=task_type)
+    regime = check_regime(regime or {"kind": "standard"})
+    task_type = task_type or task_type_of(model)
+    if class_weight == "balanced":
+        class_weight = balanced_class_weight(y_train)
     mode = _mode(monitor)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
-    )
-    callbacks: list[keras.callbacks.Callback] = [_LearningRateLogger(), keras.callbacks.TerminateOnNaN()]
-    if lr_decay:
-        callbacks.insert(
-            1,
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, mode=mode, factor=0.2, patience=5, min_lr=1e-7, verbose=0
-            ),
-        )
-    callbacks.append(stopper)
-    fit = model.fit(
-        np.asarray(x_train, dtype=np.float32),
-        np.asarray(y_train, dtype=np.float32),
-        validation_data=(np.asarray(x_valid, dtype=np.float32), np.asarray(y_valid, dtype=np.float32)),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=verbose,
-        class_weight=class_weight,
-    )
-    if stopper.best_weights is not None:  # idempotent; guards against Keras versions that skip it
-        model.set_weights(stopper.best_weights)
-    history = pd.DataFrame(fit.history).drop(columns=["learning_rate"], errors="ignore")
-    history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    if monitor not in history:
-        raise InputError(f"monitor {monitor!r} is not a logged metric; logged: {', '.join(history.columns)}")
-    best = int(history[monitor].idxmin() if mode == "min" else history[monitor].idxmax())
-    history["best"] = history.index == best
-    history.attrs["best_epoch"] = best + 1
+    data = [np.asarray(a, dtype=np.float32) for a in (x_train, y_train, x_valid, y_valid)]
+    path = Path(checkpoint) if checkpoint else None
+    phases = [("main", regime, int(epochs), float(learning_rate))]
+    tune = finetune_settings(regime)
+    if tune:
+        phases.append(("finetune", {"kind": "standard"}, int(tune["epochs"]), float(tune["learning_rate"])))
+
+    state, best_weights = _State(learning_rate=float(learning_rate)), model.get_weights()
+    names = [phase for phase, *_ in phases]
+    saved = _phase_of(path) if path is not None and path.exists() else None
+    for phase, phase_regime, phase_epochs, phase_lr in phases:
+        if saved is not None and names.index(saved) > names.index(phase):
+            continue  # finished before the job was killed; the checkpoint holds its outcome
+        trainer = build_trainer(model, phase_regime, seed)
+        n_tasks = int(model.output.shape[-1])
+        compile_model(trainer, learning_rate=phase_lr, task_type=task_type, n_tasks=n_tasks)
+        if saved == phase:
+            state, best_weights = _load_checkpoint(path, trainer)
+            saved = None
+            if verbose:
+                print(f"resumed from {path}: {phase} phase, {state.epoch} epoch(s) done", flush=True)
+        elif state.phase != phase:  # entering fine-tuning: from the best weights, fresh patience
+            model.set_weights(best_weights)
+            state = replace(
+                state, phase=phase, epoch=0, wait=0, lr_wait=0, done=False, learning_rate=phase_lr
+            )
+        trainer.optimizer.learning_rate = state.learning_rate
+        callbacks = [keras.callbacks.TerminateOnNaN(), *getattr(trainer, "callbacks", lambda: [])()]
+        while not state.done and state.epoch < phase_epochs:
+            order = np.random.default_rng([int(seed), len(state.rows), state.epoch]).permutation(len(data[0]))
+            if verbose:
+                print(f"Epoch {len(state.rows) + 1} ({phase} {state.epoch + 1}/{phase_epochs})", flush=True)
+            fit = trainer.fit(
+                data[0][order],
+                data[1][order],
+                validation_data=(data[2], data[3]),
+                batch_size=batch_size,
+                initial_epoch=state.epoch,
+                epochs=state.epoch + 1,
+                shuffle=False,
+                callbacks=callbacks,
+                verbose=verbose,
+                class_weight=class_weight,
+            )
+            logs = {k: float(v[-1]) for k, v in fit.history.items() if k != "learning_rate"}
+            if monitor not in logs:
+                raise InputError(f"monitor {monitor!r} is not a logged metric; logged: {', '.join(logs)}")
+            logs.update(epoch=len(state.rows) + 1, lr=state.learning_rate, phase=phase)
+            state.rows.append(logs)
+            state.epoch += 1
+            if _improved(logs[monitor], state.best, mode):
+                state.best, state.best_epoch, state.wait, state.lr_wait = logs[monitor], len(state.rows), 0, 0
+                best_weights = model.get_weights()
+            else:
+                state.wait += 1
+                state.lr_wait += 1
+                if lr_decay and state.lr_wait >= lr_patience and state.learning_rate > min_lr:
+                    state.learning_rate = max(state.learning_rate * lr_factor, min_lr)
+                    trainer.optimizer.learning_rate = state.learning_rate
+                    state.lr_wait = 0
+                state.done = state.wait >= patience
+            if path is not None:
+                _save_checkpoint(path, state, trainer, best_weights)
+    model.set_weights(best_weights)
+    # The regime trainer was compiled, not the model: compile it too so it evaluates like any model.
+    compile_model(model, learning_rate=state.learning_rate, task_type=task_type)
+    history = pd.DataFrame(state.rows)
+    history.insert(0, "epoch", history.pop("epoch"))
+    history["best"] = history["epoch"] == state.best_epoch
+    history.attrs["best_epoch"] = state.best_epoch
     return history
+
+
+def _phase_of(path: Path | None) -> str:
+    with np.load(path) as data:
+        return json.loads(str(data["state"]))["phase"]

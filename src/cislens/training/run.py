@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..data.dataset import read_dataset
 from ..io import atomic_path, write_json, write_tsv
@@ -29,14 +32,28 @@ def train_variant(
     from ..seeding import set_seed
     from .fit import train
     from .metrics import evaluate_model
+    from .regimes import check_regime, model_overrides
+    from .robustness import adversarial_accuracy
 
     set_seed(seed, deterministic=bool(training.get("deterministic", True)))
+    regime = check_regime(regime or {"kind": "standard"})
     data = read_dataset(dataset_path, truth=False)
     train_split, valid_split, test_split = (data.splits[s] for s in ("train", "valid", "test"))
+    task_type = infer_task_type(train_split.y)
     hp = {k: v for k, v in model_settings.items() if k != "arch"}
-    model = build_model(model_settings["arch"], data.length, len(data.tasks), **hp)
-    log.info("model %s: %d parameters; regime %s", model_settings["arch"], model.count_params(), dict(regime))
+    hp.update(model_overrides(regime))
+    model = build_model(model_settings["arch"], data.length, len(data.tasks), task_type=task_type, **hp)
+    log.info(
+        "model %s (%s): %d parameters; regime %s",
+        model_settings["arch"],
+        task_type,
+        model.count_params(),
+        dict(regime),
+    )
     log.info("train/valid/test: %d/%d/%d", len(train_split), len(valid_split), len(test_split))
+    checkpoint = Path(outputs["model"]).with_name("checkpoint.npz")
+    if checkpoint.exists():
+        log.info("resuming from %s", checkpoint)
     start = time.time()
     history = train(
         model,
@@ -50,11 +67,26 @@ def train_variant(
         patience=int(training["patience"]),
         monitor=training.get("monitor", "val_loss"),
         lr_decay=bool(training.get("lr_decay", True)),
+        class_weight=training.get("class_weight"),
+        task_type=task_type,
+        regime=regime,
+        checkpoint=checkpoint,
         seed=seed,
         verbose=2,
     )
     seconds = time.time() - start
-    metrics = evaluate_model(model, test_split.x, test_split.y, data.tasks)
+    metrics = evaluate_model(model, test_split.x, test_split.y, data.tasks, task_type=task_type)
+    robust = training.get("robustness") or {}
+    if robust.get("n_sequences", 0) > 0:
+        n = int(robust["n_sequences"])
+        metrics["robustness"] = adversarial_accuracy(
+            model,
+            test_split.x[:n],
+            test_split.y[:n],
+            epsilon=float(robust["epsilon"]),
+            steps=int(robust["steps"]),
+        )
+        log.info("under PGD attack: %s", metrics["robustness"])
     metrics.update(
         seed=seed,
         epochs_trained=len(history),
@@ -62,11 +94,19 @@ def train_variant(
         parameters=int(model.count_params()),
         model=dict(model_settings),
         regime=dict(regime),
+        task_type=task_type,
     )
-    log.info("test AUROC %.4f, AUPR %.4f", metrics["auroc_mean"], metrics["aupr_mean"])
+    headline = {k: v for k, v in metrics.items() if k.endswith("_mean")}
+    log.info("test %s", ", ".join(f"{k.removesuffix('_mean')} {v:.4f}" for k, v in headline.items()))
     with atomic_path(outputs["model"]) as tmp:
         model.save(tmp)
     write_tsv(outputs["history"], history)
     plot_history(history, outputs["curve"])
     write_json(outputs["metrics"], metrics)  # last: its presence means the trial is complete
+    checkpoint.unlink(missing_ok=True)  # the finished model supersedes it
     return metrics
+
+
+def infer_task_type(y: np.ndarray) -> str:
+    """``binary`` when every label is 0 or 1, else ``regression`` (e.g. RNAcompete intensities)."""
+    return "binary" if np.isin(np.asarray(y), (0.0, 1.0)).all() else "regression"
