@@ -18,7 +18,8 @@ Each framework runs in its own subprocess with the same thread count (all cores:
 one after another, never concurrently, in interleaved rounds; a row's s/epoch is its best timed epoch (other
 work on the cores inflates epochs, and PyTorch's OpenMP pool suffers most from it). Extra cislens rows
 (``--variants``) re-run ours with one ``model.compile`` option added to ``compile_model``'s call:
-``speN`` = steps_per_execution=N (default spe10), ``jit`` = jit_compile=True (XLA; ~4x slower on CPU),
+``speN`` = steps_per_execution=N (cislens compiles with 10; the default extra row is spe1, Keras'
+default), ``jit`` = jit_compile=True (XLA; ~4x slower on CPU),
 ``plain`` = loss only, no AUC metrics (diagnostic: the metrics' cost). The achievable peak is the best
 float32 numpy matmul (2048^3); a theoretical peak is estimated from /proc/cpuinfo (AVX-512/AVX2 FMA
 lanes x 2 FMA units x cores x GHz).
@@ -112,9 +113,9 @@ def worker_keras(n: int, epochs: int, threads: int, variant: str) -> dict:
             loss=keras.losses.BinaryCrossentropy(),
         )
     else:
-        if extra:  # compile_model exactly, plus the option under test
+        if extra:  # compile_model exactly, plus the option under test (overriding ours)
             original = model.compile
-            model.compile = lambda **kw: original(**kw, **extra)
+            model.compile = lambda **kw: original(**{**kw, **extra})
         compile_model(model, learning_rate=LEARNING_RATE)
 
     stamps: list[float] = []
@@ -260,7 +261,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=_threads(), help="threads for both frameworks")
     parser.add_argument(
         "--variants",
-        default="spe10",
+        default="spe1",
         help="comma list of extra cislens rows: jit, plain, speN (e.g. spe10) or none",
     )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of every row")

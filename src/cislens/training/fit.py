@@ -33,11 +33,14 @@ def compile_model(
     learning_rate: float = 3e-4,
     task_type: str | None = None,
     n_tasks: int | None = None,
+    steps_per_execution: int = 10,
 ) -> None:
     """Compile with the losses and metrics every regime shares (AUROC/AUPR or MSE).
 
     ``n_tasks`` and ``task_type`` are needed for a regime trainer, which wraps the model and has
-    no ``output`` of its own."""
+    no ``output`` of its own. ``steps_per_execution`` runs several batches per call into the
+    compiled graph (4-28% faster on CPU in benchmarks/train.py); only per-batch callbacks see fewer
+    calls, and early stopping, LR decay and checkpoints work per epoch."""
     task_type = task_type or task_type_of(model)
     n_tasks = n_tasks or int(model.output.shape[-1])
     if task_type == "binary":
@@ -56,7 +59,12 @@ def compile_model(
         metrics = [keras.metrics.PearsonCorrelation(name="pearson")]
     else:
         raise InputError(f"unknown task_type {task_type!r}; valid: binary, regression")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=loss,
+        metrics=metrics,
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def _mode(monitor: str) -> str:
