@@ -141,17 +141,19 @@ def test_deletion_and_insertion_structure():
     dele = np.asarray(augment.deletion(x, SEED, 10))
     ins = np.asarray(augment.insertion(x, SEED, 10))
     for xi, di, ii in zip(x, dele, ins, strict=True):
-        # deletion: out = x[:s] + x[s+d:] + random pad of d
+        # deletion: out = random pad of d//2 + x[:s] + x[s+d:] + random pad of d - d//2
         assert any(
-            np.array_equal(di[:s], xi[:s]) and np.array_equal(di[s : n - d], xi[s + d :])
+            np.array_equal(di[d // 2 : d // 2 + s], xi[:s])
+            and np.array_equal(di[d // 2 + s : n - (d - d // 2)], xi[s + d :])
             for d in range(11)
             for s in range(n - d + 1)
         )
-        # insertion: out = x[:s] + random k + x[s:n-k]  (trimmed, length constant)
+        # insertion: (x[:s] + random k + x[s:]) trimmed by k//2 at 5' and the rest at 3'
         assert any(
-            np.array_equal(ii[:s], xi[:s]) and np.array_equal(ii[s + k :], xi[s : n - k])
+            np.array_equal(ii[: max(s - k // 2, 0)], xi[k // 2 : max(s, k // 2)])
+            and np.array_equal(ii[s + k - k // 2 :], xi[s : n - k + k // 2])
             for k in range(11)
-            for s in range(n - k + 1)
+            for s in range(k // 2, n - k + 1)
         )
     np.testing.assert_array_equal(np.asarray(augment.deletion(x, SEED, 0)), x)
     np.testing.assert_array_equal(np.asarray(augment.insertion(x, SEED, 0)), x)
@@ -253,3 +255,12 @@ def test_overrides_and_finetune():
     assert regimes.model_overrides({"kind": "adversarial"}) == {}
     assert regimes.finetune_settings({"kind": "evoaug"}) == {"epochs": 5, "learning_rate": 1e-4}
     assert regimes.finetune_settings({"kind": "standard"}) is None
+
+
+def test_deletion_pads_both_ends():
+    # All-A sequences: a changed first or last base can only come from the random padding.
+    x = np.zeros((400, 100, 4), np.float32)
+    x[..., 0] = 1
+    out = np.asarray(augment.deletion(x, SEED, 30))
+    first, last = (out[:, 0, 0] != 1).mean(), (out[:, -1, 0] != 1).mean()
+    assert first > 0.3 and last > 0.3 and abs(first - last) < 0.2, (first, last)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from cislens.errors import InputError
 from cislens.models import zoo
 from cislens.seeding import set_seed
 from cislens.training.fit import train
@@ -121,3 +122,104 @@ def test_evaluate_model_uses_model_output():
     model = _small_model()
     out = evaluate_model(model, x, y, ["t0", "t1"])
     assert [row["task"] for row in out["per_task"]] == ["t0", "t1"] and 0 <= out["auroc_mean"] <= 1
+
+
+def _regression_model():
+    return zoo.build_model(
+        "cnn",
+        40,
+        1,
+        task_type="regression",
+        first_pool=4,
+        pool_total=8,
+        filters=8,
+        conv2_filters=8,
+        dense_units=16,
+        dropout=0.0,
+        dense_dropout=0.0,
+    )
+
+
+def test_regression_monitors_pearson_across_sequences():
+    set_seed(7)
+    rng = np.random.default_rng(7)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(300, 40))]
+    y = x[:, :, 2].sum(axis=1, keepdims=True).astype(np.float32)  # G count: learnable
+    model = _regression_model()
+    before = [w.copy() for w in model.get_weights()]
+    history = train(
+        model,
+        x[:200],
+        y[:200],
+        x[200:],
+        y[200:],
+        epochs=4,
+        batch_size=20,
+        learning_rate=1e-2,
+        patience=10,
+        monitor="auto",
+        seed=7,
+        verbose=0,
+    )
+    assert np.isfinite(history["val_pearson"]).all() and history["val_pearson"].max() > 0.5
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    with pytest.raises(InputError, match="not logged for regression"):
+        train(
+            _regression_model(), x[:200], y[:200], x[200:], y[200:], epochs=1, monitor="val_auroc", verbose=0
+        )
+
+
+def test_checkpoint_from_other_settings_is_not_resumed(tmp_path):
+    set_seed(8)
+    x_train, y_train = _data(100, seed=8)
+    x_valid, y_valid = _data(50, seed=9)
+    checkpoint = tmp_path / "checkpoint.npz"
+    train(
+        _small_model(),
+        x_train,
+        y_train,
+        x_valid,
+        y_valid,
+        epochs=2,
+        batch_size=20,
+        seed=8,
+        verbose=0,
+        checkpoint=checkpoint,
+    )
+    assert checkpoint.exists()
+    # Another learning rate: the old state must not be resumed (it would skip the two epochs).
+    history = train(
+        _small_model(),
+        x_train,
+        y_train,
+        x_valid,
+        y_valid,
+        epochs=2,
+        batch_size=20,
+        seed=8,
+        learning_rate=1e-2,
+        verbose=0,
+        checkpoint=checkpoint,
+    )
+    assert len(history) == 2 and history["lr"].iloc[0] == pytest.approx(1e-2)
+
+
+def test_adversarial_warmup_epochs_never_hold_the_best_weights():
+    set_seed(9)
+    x_train, y_train = _data(100, seed=10)
+    x_valid, y_valid = _data(50, seed=11)
+    regime = {"kind": "adversarial", "epsilon": 0.1, "steps": 2, "warmup_epochs": 2}
+    history = train(
+        _small_model(),
+        x_train,
+        y_train,
+        x_valid,
+        y_valid,
+        epochs=4,
+        batch_size=20,
+        seed=9,
+        verbose=0,
+        regime=regime,
+        patience=10,
+    )
+    assert history.attrs["best_epoch"] > 2

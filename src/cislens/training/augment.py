@@ -65,31 +65,34 @@ def random_reverse_complement(x: Any, seed: Seed, prob: float = 0.5) -> tf.Tenso
 
 
 def deletion(x: Any, seed: Seed, max_len: int = 30) -> tf.Tensor:
-    """Delete 0..max_len nt at a random start; shift the rest left and pad the 3' end randomly."""
+    """Delete 0..max_len nt at a random start and pad both ends with random bases (half each), so the
+    length is kept and neither end is systematically replaced (which would teach a position bias)."""
     x, seed = _prepare(x, seed)
     batch, length = _dims(x)
     s_len, s_start, s_pad = _split(seed, 3)
     size = tf.minimum(_randint(batch, s_len, 0, max_len), length)
     start = _uniform_below(length - size, s_start)
     pos = tf.range(length)[None, :]
-    source = pos + size[:, None] * tf.cast(pos >= start[:, None], tf.int32)
-    out = tf.gather(x, tf.minimum(source, length - 1), batch_dims=1)
-    padded = pos >= (length - size)[:, None]
+    kept = pos - (size // 2)[:, None]  # position within the shortened sequence
+    source = kept + size[:, None] * tf.cast(kept >= start[:, None], tf.int32)
+    out = tf.gather(x, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
+    padded = (kept < 0) | (kept >= (length - size)[:, None])
     return tf.where(padded[..., None], _random_onehot(batch, length, s_pad), out)
 
 
 def insertion(x: Any, seed: Seed, max_len: int = 20) -> tf.Tensor:
-    """Insert 0..max_len random nt at a random position, then trim the 3' end back to length L."""
+    """Insert 0..max_len random nt at a random position, then trim both ends (half each) back to
+    length L: the reference changed the input length; trimming one end only would bias positions."""
     x, seed = _prepare(x, seed)
     batch, length = _dims(x)
     s_len, s_start, s_ins = _split(seed, 3)
     size = tf.minimum(_randint(batch, s_len, 0, max_len), length)
     start = _uniform_below(length - size, s_start)
-    pos = tf.range(length)[None, :]
+    pos = tf.range(length)[None, :] + (size // 2)[:, None]  # position within the lengthened sequence
     after = pos >= (start + size)[:, None]
     inserted = (pos >= start[:, None]) & ~after
     source = pos - size[:, None] * tf.cast(after, tf.int32)
-    out = tf.gather(x, tf.maximum(source, 0), batch_dims=1)
+    out = tf.gather(x, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
     return tf.where(inserted[..., None], _random_onehot(batch, length, s_ins), out)
 
 

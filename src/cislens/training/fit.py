@@ -3,6 +3,7 @@ robust-training regimes, and per-epoch checkpoints that make a killed job resuma
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -56,7 +57,8 @@ def compile_model(
         ]
     elif task_type == "regression":
         loss = keras.losses.MeanSquaredError()
-        metrics = [keras.metrics.PearsonCorrelation(name="pearson")]
+        # axis=0: correlate each task across sequences (the default, -1, correlates across tasks).
+        metrics = [keras.metrics.PearsonCorrelation(axis=0, name="pearson")]
     else:
         raise InputError(f"unknown task_type {task_type!r}; valid: binary, regression")
     model.compile(
@@ -96,6 +98,7 @@ class _State:
     learning_rate: float = 0.0
     done: bool = False
     rows: list[dict[str, Any]] = field(default_factory=list)
+    fingerprint: str = ""
 
 
 def _improved(value: float, best: float | None, mode: str) -> bool:
@@ -168,8 +171,15 @@ def train(
     keras.utils.set_random_seed(int(seed))
     regime = check_regime(regime or {"kind": "standard"})
     task_type = task_type or task_type_of(model)
+    if class_weight and task_type == "regression":
+        raise InputError("class_weight applies to binary tasks, not regression")
     if class_weight == "balanced":
         class_weight = balanced_class_weight(y_train)
+    if monitor == "auto":
+        monitor = "val_auroc" if task_type == "binary" else "val_pearson"
+    logged = {"loss", "auroc", "aupr"} if task_type == "binary" else {"loss", "pearson"}
+    if monitor.removeprefix("val_") not in logged:
+        raise InputError(f"monitor {monitor!r} is not logged for {task_type} tasks (val_ + {sorted(logged)})")
     mode = _mode(monitor)
     data = [np.asarray(a, dtype=np.float32) for a in (x_train, y_train, x_valid, y_valid)]
     path = Path(checkpoint) if checkpoint else None
@@ -180,7 +190,27 @@ def train(
 
     state, best_weights = _State(learning_rate=float(learning_rate)), model.get_weights()
     names = [phase for phase, *_ in phases]
-    saved = _phase_of(path) if path is not None and path.exists() else None
+    state.fingerprint = _fingerprint(
+        model,
+        data,
+        regime,
+        epochs,
+        batch_size,
+        learning_rate,
+        patience,
+        monitor,
+        seed,
+        class_weight,
+        lr_decay,
+        lr_factor,
+        lr_patience,
+        min_lr,
+    )
+    saved = _phase_of(path, state.fingerprint) if path is not None and path.exists() else None
+    if saved is None and path is not None and path.exists():
+        if verbose:
+            print(f"ignoring {path}: it was written by a run with other settings or data", flush=True)
+        path.unlink()
     for phase, phase_regime, phase_epochs, phase_lr in phases:
         if saved is not None and names.index(saved) > names.index(phase):
             continue  # finished before the job was killed; the checkpoint holds its outcome
@@ -198,7 +228,9 @@ def train(
                 state, phase=phase, epoch=0, wait=0, lr_wait=0, done=False, learning_rate=phase_lr
             )
         trainer.optimizer.learning_rate = state.learning_rate
-        callbacks = [keras.callbacks.TerminateOnNaN(), *getattr(trainer, "callbacks", lambda: [])()]
+        callbacks = [keras.callbacks.TerminateOnNaN(), *trainer.callbacks()]
+        # Adversarial warm-up epochs are clean: they may not claim the best weights or use patience.
+        warmup = int(phase_regime.get("warmup_epochs", 0)) if phase_regime.get("kind") == "adversarial" else 0
         while not state.done and state.epoch < phase_epochs:
             order = np.random.default_rng([int(seed), len(state.rows), state.epoch]).permutation(len(data[0]))
             if verbose:
@@ -221,7 +253,11 @@ def train(
             logs.update(epoch=len(state.rows) + 1, lr=state.learning_rate, phase=phase)
             state.rows.append(logs)
             state.epoch += 1
-            if _improved(logs[monitor], state.best, mode):
+            if not np.isfinite(logs["loss"]):  # diverged: stop, keep the best finite epoch
+                state.done = True
+            elif state.epoch <= warmup:
+                pass
+            elif _improved(logs[monitor], state.best, mode):
                 state.best, state.best_epoch, state.wait, state.lr_wait = logs[monitor], len(state.rows), 0, 0
                 best_weights = model.get_weights()
             else:
@@ -234,6 +270,8 @@ def train(
                 state.done = state.wait >= patience
             if path is not None:
                 _save_checkpoint(path, state, trainer, best_weights)
+    if state.best is None:
+        raise InputError(f"training never produced a finite {monitor}; check the data and learning rate")
     model.set_weights(best_weights)
     # The regime trainer was compiled, not the model: compile it too so it evaluates like any model.
     compile_model(model, learning_rate=state.learning_rate, task_type=task_type)
@@ -244,6 +282,21 @@ def train(
     return history
 
 
-def _phase_of(path: Path | None) -> str:
-    with np.load(path) as data:
-        return json.loads(str(data["state"]))["phase"]
+def _phase_of(path: Path, fingerprint: str) -> str | None:
+    """The phase a checkpoint was saved in, or None when it belongs to another run or is unreadable."""
+    try:
+        with np.load(path) as data:
+            saved = json.loads(str(data["state"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    return saved["phase"] if saved.get("fingerprint") == fingerprint else None
+
+
+def _fingerprint(model: keras.Model, data: list[np.ndarray], *settings: Any) -> str:
+    """What a checkpoint must agree with to be resumed: model, data and every training setting."""
+    digest = hashlib.sha256(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for array in data:
+        digest.update(str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

@@ -42,7 +42,9 @@ def pgd_perturb(
     start = x
     if random_start:
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
-        start = x + tf.random.stateless_uniform(tf.shape(x), seed, -epsilon, epsilon)
+        start = tf.clip_by_value(
+            x + tf.random.stateless_uniform(tf.shape(x), seed, -epsilon, epsilon), 0.0, 1.0
+        )
 
     def body(i: tf.Tensor, x_adv: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
@@ -51,6 +53,7 @@ def pgd_perturb(
         grad = tape.gradient(loss, x_adv)
         x_adv = x_adv + step_size * tf.sign(grad)
         x_adv = x + tf.clip_by_value(x_adv - x, -epsilon, epsilon)
+        x_adv = tf.clip_by_value(x_adv, 0.0, 1.0)  # a base can be more or less present, never negative
         return i + 1, tf.stop_gradient(x_adv)
 
     _, x_adv = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), start))
