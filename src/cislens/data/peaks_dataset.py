@@ -124,16 +124,21 @@ def truth_matrices(
     return truth
 
 
-def _merge_duplicates(win: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Collapse identical windows, OR-ing their labels; keep the alphabetically first name."""
-    order = np.lexsort(
+def genomic_order(df: pd.DataFrame) -> np.ndarray:
+    """Row order by chrom, start, end, then name: the one deterministic order every output uses."""
+    return np.lexsort(
         (
-            win["name"].to_numpy(str),
-            win["end"].to_numpy(np.int64),
-            win["start"].to_numpy(np.int64),
-            win["chrom"].to_numpy(str),
+            df["name"].to_numpy(str),
+            df["end"].to_numpy(np.int64),
+            df["start"].to_numpy(np.int64),
+            df["chrom"].to_numpy(str),
         )
     )
+
+
+def _merge_duplicates(win: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Collapse identical windows, OR-ing their labels; keep the alphabetically first name."""
+    order = genomic_order(win)
     win = win.iloc[order].reset_index(drop=True)
     labels = labels[order]
     key = win["chrom"].astype(str) + ":" + win["start"].astype(str) + "-" + win["end"].astype(str)
@@ -219,14 +224,7 @@ def build_peaks_dataset(
     )
     rows = pd.concat([win[["chrom", "start", "end", "name"]].assign(shuffled=False), neg], ignore_index=True)
     y = np.concatenate([labels, np.zeros((len(neg), len(tasks)), dtype=np.float32)])
-    order = np.lexsort(
-        (
-            rows["name"].to_numpy(str),
-            rows["end"].to_numpy(np.int64),
-            rows["start"].to_numpy(np.int64),
-            rows["chrom"].to_numpy(str),
-        )
-    )
+    order = genomic_order(rows)
     rows = rows.iloc[order].reset_index(drop=True)
     y = y[order]
     x_all = np.concatenate([x_pos, x_neg])[order]
