@@ -16,6 +16,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 
+def write_fasta(path: Path, records: dict[str, str], width: int = 60) -> Path:
+    """A FASTA file with ``width`` bases per line (tests vary it to exercise the index offsets)."""
+    with open(path, "w") as handle:
+        for name, seq in records.items():
+            handle.write(f">{name}\n")
+            for i in range(0, len(seq), width):
+                handle.write(seq[i : i + width] + "\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """../shared/realdata, or skip: these files are never copied into the repository."""

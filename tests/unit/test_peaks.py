@@ -11,7 +11,7 @@ import pytest
 from cislens.data import genome, peaks
 from cislens.errors import InputError
 
-REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
+from ..conftest import REALDATA, write_fasta
 
 NARROW = (
     "track type=narrowPeak name=test\n"
@@ -77,24 +77,15 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         peaks.read_peaks(path)
 
 
-def _fasta(path: Path, records: dict[str, str], width: int = 7) -> Path:
-    with open(path, "w") as handle:
-        for name, seq in records.items():
-            handle.write(f">{name}\n")
-            for i in range(0, len(seq), width):
-                handle.write(seq[i : i + width] + "\n")
-    return path
-
-
 def test_fasta_without_index_gets_one(tmp_path: Path) -> None:
-    fa = _fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 10, "chr2": "GG" * 7})
+    fa = write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 10, "chr2": "GG" * 7}, width=7)
     out = genome.ensure_fasta(fa, tmp_path / "work")
     assert out == fa and (tmp_path / "g.fa.fai").exists()
     assert genome.chrom_sizes(out) == {"chr1": 40, "chr2": 14}
 
 
 def test_gzip_fasta_is_decompressed_once(tmp_path: Path) -> None:
-    fa = _fasta(tmp_path / "g.fa", {"chrA": "ACGTN" * 9})
+    fa = write_fasta(tmp_path / "g.fa", {"chrA": "ACGTN" * 9}, width=7)
     gz = tmp_path / "g.fa.gz"
     gz.write_bytes(gzip.compress(fa.read_bytes()))
     first = genome.ensure_fasta(gz, tmp_path / "work")

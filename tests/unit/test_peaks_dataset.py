@@ -12,20 +12,19 @@ from cislens.data.dataset import write_dataset
 from cislens.data.peaks_dataset import build_peaks_dataset
 from cislens.errors import InputError
 
-REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
+from ..conftest import REALDATA, write_fasta
 
 
 def _genome(tmp_path: Path, n_chroms: int = 3, length: int = 20_000) -> Path:
     rng = np.random.default_rng(0)
-    path = tmp_path / "g.fa"
-    with open(path, "w") as handle:
-        for c in range(n_chroms):
-            seq = "".join(rng.choice(list("ACGT"), size=length))
-            if c == 0:
-                seq = seq[:5000] + "N" * 400 + seq[5400:]
-            handle.write(f">chr{c + 1}\n" + "\n".join(seq[i : i + 70] for i in range(0, length, 70)) + "\n")
-        handle.write(">chrM\n" + "ACGT" * 100 + "\n")
-    return path
+    records = {}
+    for c in range(n_chroms):
+        seq = "".join(rng.choice(list("ACGT"), size=length))
+        if c == 0:
+            seq = seq[:5000] + "N" * 400 + seq[5400:]
+        records[f"chr{c + 1}"] = seq
+    records["chrM"] = "ACGT" * 100
+    return write_fasta(tmp_path / "g.fa", records, width=70)
 
 
 def _peaks(tmp_path: Path, name: str, rows: list[tuple]) -> str:

@@ -14,14 +14,7 @@ import pytest
 from cislens.data import negatives, onehot, splits, windows
 from cislens.errors import InputError
 
-
-def _write_fasta(path: Path, records: dict[str, str], width: int = 60) -> Path:
-    with open(path, "w") as handle:
-        for name, seq in records.items():
-            handle.write(f">{name}\n")
-            for i in range(0, len(seq), width):
-                handle.write(seq[i : i + width] + "\n")
-    return path
+from ..conftest import write_fasta
 
 
 def _frame(chroms, starts, ends, summits=None) -> pd.DataFrame:
@@ -69,7 +62,7 @@ def test_off_chrom_windows_dropped_and_counted() -> None:
 def test_fetch_sequences_matches_pyfaidx(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     recs = {f"c{i}": "".join(rng.choice(list("ACGTacgtN"), size=1000 + 37 * i)) for i in range(3)}
-    fa = _write_fasta(tmp_path / "g.fa", recs, width=61)
+    fa = write_fasta(tmp_path / "g.fa", recs, width=61)
     df = _frame([f"c{i % 3}" for i in range(50)], rng.integers(0, 900, 50), np.zeros(50, np.int64))
     df["end"] = df["start"] + 50
     seqs = windows.fetch_sequences(fa, df)
@@ -103,7 +96,7 @@ def _gc_genome(tmp_path: Path) -> tuple[Path, dict[str, int], pd.DataFrame]:
             if b % 7 >= 4 and b % 2 == 0:
                 peak_rows.append((c, b * 1000 + 300, b * 1000 + 700))
         recs[c] = "".join(blocks)
-    fa = _write_fasta(tmp_path / "gc.fa", recs)
+    fa = write_fasta(tmp_path / "gc.fa", recs)
     df = _frame(*zip(*peak_rows, strict=True))
     return fa, {c: len(s) for c, s in recs.items()}, df
 
