@@ -94,7 +94,13 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "h5": {},
 }
 
-DEFAULT_JASPAR = {"release": "JASPAR2016", "collection": "CORE", "tax_group": "vertebrates"}
+DEFAULT_JASPAR = {
+    "release": "JASPAR2016",
+    "collection": "CORE",
+    "tax_group": "vertebrates",
+    "all_versions": False,
+    "pseudocount": 0.0,
+}
 
 VARIANT_RE = re.compile(r"^([A-Za-z0-9_\-]+?)__([A-Za-z0-9_\-]+)$")
 
@@ -251,5 +257,19 @@ def trial_seed(config: Mapping[str, Any], dataset: str, trial: str) -> int:
 
 
 def jaspar_tag(jaspar: Mapping[str, Any]) -> str:
-    """File stem of an exported JASPAR database, e.g. JASPAR2016_CORE_vertebrates."""
-    return f"{jaspar['release']}_{jaspar['collection']}_{jaspar['tax_group']}"
+    """File stem of an exported JASPAR database: JASPAR2016_CORE_vertebrates, plus ``_all`` (every
+    version of each matrix, not only the latest) and ``_pc<x>`` (pseudocount) when those are set."""
+    tag = f"{jaspar['release']}_{jaspar['collection']}_{jaspar['tax_group']}"
+    if jaspar.get("all_versions"):
+        tag += "_all"
+    if jaspar.get("pseudocount"):
+        tag += f"_pc{float(jaspar['pseudocount']):g}"
+    return tag
+
+
+def parse_jaspar_options(options: str) -> dict[str, Any]:
+    """Inverse of the suffix :func:`jaspar_tag` adds: '' / '_all' / '_pc0.8' / '_all_pc0.8'."""
+    match = re.fullmatch(r"(_all)?(?:_pc([0-9.eE+-]+))?", options)
+    if match is None:
+        raise InputError(f"bad JASPAR database options {options!r}")
+    return {"all_versions": bool(match.group(1)), "pseudocount": float(match.group(2) or 0.0)}

@@ -30,7 +30,7 @@ TINY = {
             "kind": "synthetic_multitask",
             "n": 800,
             "seed": 1,
-            "variants": ["cnn_small__standard", "cnn_small__evoaug"],
+            "variants": ["cnn_small__standard", "cnn_small__evoaug", "cnn_small_exp__standard"],
         },
         "genome": {
             "kind": "synthetic_genome",
@@ -44,7 +44,15 @@ TINY = {
         },
     },
     "models": {
-        "cnn_small": {"arch": "cnn", "first_pool": 25, "filters": 8, "dense_units": 16, "conv2_filters": 16}
+        "cnn_small": {"arch": "cnn", "first_pool": 25, "filters": 8, "dense_units": 16, "conv2_filters": 16},
+        "cnn_small_exp": {
+            "arch": "cnn",
+            "first_pool": 25,
+            "filters": 8,
+            "dense_units": 16,
+            "conv2_filters": 16,
+            "activation": "exponential",
+        },
     },
     "regimes": {"standard": {"kind": "standard"}, "evoaug": {"kind": "evoaug", "finetune_epochs": 1}},
     "variants": ["cnn_small__standard"],
@@ -139,7 +147,9 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
         assert set(interp["threshold"]) >= {0.0, 0.01, 0.1}
         summary = pd.read_csv(base / "summary.tsv", sep="\t")
         expected = (
-            ["cnn_small__standard", "cnn_small__evoaug"] if dataset == "multi" else ["cnn_small__standard"]
+            ["cnn_small__standard", "cnn_small__evoaug", "cnn_small_exp__standard"]
+            if dataset == "multi"
+            else ["cnn_small__standard"]
         )
         assert list(summary["variant"]) == expected
         assert "adversarial_accuracy_mean" in summary  # robustness under PGD is recorded per trial
@@ -147,6 +157,13 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
         assert (tmp_path / "logs" / "train" / dataset / "cnn_small__standard" / "t0.log").stat().st_size > 0
         gia = pd.read_csv(trial / "gia" / "occupancy.tsv", sep="\t")
         assert len(gia) > 0
+    overall = pd.read_csv(tmp_path / "results" / "summary.tsv", sep="\t")
+    assert list(overall["dataset"]) == ["multi", "multi", "multi", "genome"]
+    figures = tmp_path / "results" / "figures"
+    pairs = pd.read_csv(figures / "relu_vs_exponential.tsv", sep="\t")
+    assert set(pairs["variant"]) == {"cnn_small__standard", "cnn_small_exp__standard"}
+    assert (figures / "relu_vs_exponential.pdf").read_bytes().startswith(b"%PDF")
+    assert not (figures / "match_fraction_vs_pool.tsv").exists()  # no pool-size series in this config
     leftovers = [p for p in (tmp_path / "results").rglob(".*.tmp*")]
     assert not leftovers, leftovers
     again = snakemake(tmp_path, configfile, "-n")

@@ -94,3 +94,16 @@ def test_cross_field_checks(default_config: dict, change: dict, message: str) ->
 def test_duplicate_peak_file_stems_are_rejected() -> None:
     with pytest.raises(InputError, match="would both be task 'ctcf'"):
         cfg.peak_files({"peaks": ["a/ctcf.bed.gz", "b/ctcf.bed.gz"]})
+
+
+def test_jaspar_tag_round_trips_its_options():
+    from cislens.config import DEFAULT_JASPAR, jaspar_tag, parse_jaspar_options
+
+    assert jaspar_tag(DEFAULT_JASPAR) == "JASPAR2016_CORE_vertebrates"
+    base = {"release": "JASPAR2024", "collection": "CORE", "tax_group": "fungi"}
+    for all_versions, pseudocount in [(False, 0.0), (True, 0.0), (False, 0.8), (True, 0.25)]:
+        tag = jaspar_tag({**base, "all_versions": all_versions, "pseudocount": pseudocount})
+        suffix = tag.removeprefix("JASPAR2024_CORE_fungi")
+        assert parse_jaspar_options(suffix) == {"all_versions": all_versions, "pseudocount": pseudocount}
+    with pytest.raises(InputError):
+        parse_jaspar_options("_latest")

@@ -9,7 +9,7 @@ import pytest
 from cislens.data.onehot import from_indices
 from cislens.errors import InputError
 from cislens.motifs import filters
-from cislens.motifs.filters import activation_ppms, filters_to_motifs, information, trim_ppm
+from cislens.motifs.filters import activation_ppms, filters_to_motifs, information, streamed_ppms, trim_ppm
 from cislens.motifs.matching import ACCEPTED_IDS, best_hits, match_statistics
 from cislens.motifs.meme import Motif
 from cislens.motifs.tomtom import COLUMNS
@@ -185,5 +185,69 @@ def test_best_hits():
     assert hits["query_id"].tolist() == ["filter2", "filter0"]
     assert hits["target_name"].tolist() == ["AGL3", "SP1"]
     assert hits["p_value"].tolist() == [1e-6, 1e-4]
-    assert list(hits.columns) == ["query_id", "target_id", "target_name", "p_value", "e_value", "q_value"]
-    assert len(best_hits(_table([]), targets)) == 0
+    assert list(hits.columns) == [
+        "query_id",
+        "target_id",
+        "target_name",
+        "p_value",
+        "e_value",
+        "q_value",
+        "offset",
+        "orientation",
+    ]
+    assert hits["offset"].tolist() == [0, 0] and hits["orientation"].tolist() == ["+", "+"]
+    empty = best_hits(_table([]), targets)
+    assert len(empty) == 0 and list(empty.columns) == list(hits.columns)
+
+
+def test_streamed_passes_equal_in_memory_and_stay_batched():
+    x, _ = _planted(n=150, length=30, seed=2)
+    act = np.random.default_rng(3).random((150, 30, 4)).astype(np.float32)
+    act[:, :, 3] = -1.0  # never fires
+    spans: list[tuple[int, int]] = []
+
+    def activations_of(start: int, stop: int) -> np.ndarray:
+        spans.append((start, stop))
+        return act[start:stop]
+
+    for weighted in (False, True):
+        spans.clear()
+        full, n_full = activation_ppms(x, act, 7, weighted=weighted)
+        streamed, n_streamed = streamed_ppms(x, activations_of, 7, weighted=weighted, batch_size=16)
+        np.testing.assert_allclose(full, streamed, atol=1e-9)
+        assert n_full.tolist() == n_streamed.tolist() and n_full[3] == 0
+        assert max(stop - start for start, stop in spans) <= 16
+        assert len(spans) == 2 * 10  # two passes over ceil(150 / 16) batches
+
+
+def test_hand_built_keras_model_filter_recovers_its_pwm():
+    """A zoo CNN whose first filter is the PWM's log-odds: the extracted PPM is that PWM."""
+    from cislens.models.inspect import first_layer_model
+    from cislens.models.zoo import build_model
+
+    x, _ = _planted(n=300, length=60, seed=4)
+    model = build_model("cnn", 60, 1, filters=2, kernel_size=10, first_pool=4, pool_total=20)
+    conv = model.get_layer("first_conv")
+    kernel, bias = conv.get_weights()
+    log_odds = np.log2((RNG_PPM + 1e-3) / 0.25)
+    kernel[:, :, 0], kernel[:, :, 1] = log_odds, -log_odds
+    conv.set_weights([kernel, np.zeros_like(bias)])
+    first = first_layer_model(model)
+    ppms, nsites = streamed_ppms(
+        x, lambda a, b: np.asarray(first.predict_on_batch(x[a:b])), 10, batch_size=64
+    )
+    assert nsites[0] >= 250
+    assert np.corrcoef(ppms[0].ravel(), RNG_PPM.ravel())[0, 1] > 0.95
+
+
+def test_match_logo_grid_draws_filters_with_and_without_hits(tmp_path):
+    from cislens.motifs.logos import match_logo_grid
+
+    target = Motif("MA0079.3", "SP1", RNG_PPM)
+    filters_ = [Motif("filter0", "filter0", RNG_PPM[::-1, ::-1], 9), Motif("filter1", "filter1", RNG_PPM, 3)]
+    hits = best_hits(
+        _table([("filter0", "MA0079.3", 1e-6)]).assign(Orientation="-", Optimal_offset=-2), [target]
+    )
+    path = tmp_path / "logos.png"
+    match_logo_grid(filters_, hits, [target], path)
+    assert path.read_bytes().startswith(b"\x89PNG")

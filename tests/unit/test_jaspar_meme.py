@@ -120,3 +120,10 @@ def test_pseudocount_changes_frequencies():
     assert raw.ppm.min() == 0.0 and smoothed.ppm.min() > 0
     assert smoothed.nsites == raw.nsites
     np.testing.assert_allclose(smoothed.ppm.sum(axis=1), 1)
+
+
+def test_all_versions_adds_older_matrices():
+    latest = {m.id for m in jaspar.load_jaspar("JASPAR2016", "CORE", "vertebrates")}
+    every = {m.id for m in jaspar.load_jaspar("JASPAR2016", "CORE", "vertebrates", all_versions=True)}
+    assert latest < every
+    assert {"MA0058.1", "MA0058.2", "MA0058.3"} <= every and "MA0058.1" not in latest

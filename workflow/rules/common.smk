@@ -7,6 +7,7 @@ from snakemake.utils import validate
 from cislens import config as cfg
 from cislens.errors import InputError
 from cislens.preflight import check_dataset_inputs
+from cislens.report.figures import applicable as applicable_figures
 
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 RESULTS = "results"
@@ -32,6 +33,7 @@ DATASETS = list(PLAN)
 SETTINGS = {name: entry["settings"] for name, entry in PLAN.items()}
 VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
 TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
+FIGURES = applicable_figures(config)
 
 
 wildcard_constraints:
@@ -67,7 +69,8 @@ def attribution_methods():
 
 
 def all_targets():
-    return [f"{RESULTS}/{dataset}/report.html" for dataset in DATASETS]
+    reports = [f"{RESULTS}/{dataset}/report.html" for dataset in DATASETS]
+    return reports + [f"{RESULTS}/summary.tsv"]
 
 
 def prepare_inputs(wildcards):

@@ -3,13 +3,14 @@
 
 rule jaspar_export:
     output:
-        "resources/jaspar/{release}_{collection}_{tax_group}.meme",
+        "resources/jaspar/{release}_{collection}_{tax_group}{options}.meme",
     log:
-        "logs/jaspar_export/{release}_{collection}_{tax_group}.log",
+        "logs/jaspar_export/{release}_{collection}_{tax_group}{options}.log",
     wildcard_constraints:
         release="JASPAR20[0-9][0-9]",
-        collection="[A-Z_]+",
+        collection="[A-Z]+(_[A-Z]+)*",
         tax_group="[a-z]+",
+        options="(_all)?(_pc[0-9.eE+-]+)?",
     localrule: True
     conda:
         "../../envs/cislens.yaml"

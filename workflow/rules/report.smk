@@ -5,11 +5,12 @@ rule summarise:
     input:
         unpack(trial_outputs),
     output:
-        report(
+        summary=report(
             f"{RESULTS}/{{dataset}}/summary.tsv",
             category="{dataset}",
             labels={"figure": "summary table"},
         ),
+        trials=f"{RESULTS}/{{dataset}}/trials.tsv",
     log:
         "logs/summarise/{dataset}.log",
     localrule: True
@@ -38,3 +39,32 @@ rule report:
         config=config,
     script:
         "../../scripts/report.py"
+
+
+rule figures:
+    input:
+        trials=expand(f"{RESULTS}/{{dataset}}/trials.tsv", dataset=DATASETS),
+        summaries=expand(f"{RESULTS}/{{dataset}}/summary.tsv", dataset=DATASETS),
+    output:
+        summary=f"{RESULTS}/summary.tsv",
+        tables=[f"{RESULTS}/figures/{name}.tsv" for name in FIGURES],
+        pdfs=[f"{RESULTS}/figures/{name}.pdf" for name in FIGURES],
+        pngs=[
+            report(
+                f"{RESULTS}/figures/{name}.png",
+                category="Figures",
+                labels={"figure": name.replace("_", " ")},
+            )
+            for name in FIGURES
+        ],
+    log:
+        "logs/figures/figures.log",
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        datasets=DATASETS,
+        names=FIGURES,
+        config=config,
+    script:
+        "../../scripts/figures.py"

@@ -16,10 +16,14 @@ def _layer(model: keras.Model, name: str) -> keras.layers.Layer:
         raise InputError(f"model {model.name!r} has no layer named {name!r}") from err
 
 
+def first_layer_model(model: keras.Model) -> keras.Model:
+    """Sub-model from the input to ``first_activation``: after the activation, before pooling."""
+    return keras.Model(model.inputs, _layer(model, "first_activation").output)
+
+
 def first_layer_activations(model: keras.Model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """(N, L, F) output of ``first_activation``: after the activation, before pooling."""
-    layer = _layer(model, "first_activation")
-    sub = keras.Model(model.inputs, layer.output)
+    """(N, L, F) output of ``first_activation`` for all of ``x`` (mind the memory on large sets)."""
+    sub = first_layer_model(model)
     out = sub.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
     return np.asarray(out)
 

@@ -6,7 +6,7 @@ position) whose activation exceeds ``threshold`` x the filter's maximum over the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -46,47 +46,86 @@ def activation_ppms(
     Windows running off the sequence ends see zero columns, which do not count in the mean; a column
     with no data at all is 0.25. Filters whose maximum is <= 0 (never fire) get a uniform PPM and 0 sites.
     """
-    x = np.asarray(x)
     activations = np.asarray(activations)
+    if activations.ndim != 3 or activations.shape[0] != np.shape(x)[0]:
+        n = np.shape(x)[0]
+        raise InputError(f"activations must be (N, L_act, F) with N={n}, got {activations.shape}")
+    return streamed_ppms(
+        x,
+        lambda start, stop: activations[start:stop],
+        kernel_size,
+        threshold=threshold,
+        window=window,
+        weighted=weighted,
+        padding=padding,
+        batch_size=max(len(activations), 1),
+    )
+
+
+def streamed_ppms(
+    x: np.ndarray,
+    activations_of: Callable[[int, int], np.ndarray],
+    kernel_size: int,
+    *,
+    threshold: float = 0.5,
+    window: int | None = None,
+    weighted: bool = False,
+    padding: str = "same",
+    batch_size: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`activation_ppms` in two passes over batches, so memory never holds all activations.
+
+    ``activations_of(start, stop)`` returns the (stop - start, L_act, F) activations of
+    ``x[start:stop]``; it is called twice per batch (maxima first, then the sites above threshold x
+    max), which for a first layer costs far less than keeping 10^5 x L x F floats.
+    """
+    x = np.asarray(x)
     if x.ndim != 3 or x.shape[-1] != 4:
         raise InputError(f"x must be (N, L, 4), got {x.shape}")
-    if activations.ndim != 3 or activations.shape[0] != x.shape[0]:
-        raise InputError(f"activations must be (N, L_act, F) with N={x.shape[0]}, got {activations.shape}")
     n, length, _ = x.shape
-    n_filters = activations.shape[-1]
     width = int(window or kernel_size)
     start = receptive_offset(kernel_size, padding) - (width - kernel_size) // 2
     expected = length if padding == "same" else length - kernel_size + 1
-    if activations.shape[1] != expected:
-        raise InputError(
-            f"{padding!r} conv of length {length} with kernel {kernel_size} gives "
-            f"{expected} positions, activations have {activations.shape[1]}"
-        )
-    # Pad so that every window [i + start, i + start + width) lies inside the padded array.
-    left = max(0, -start)
-    right = max(0, (activations.shape[1] - 1) + start + width - length)
-    xp = np.zeros((n, left + length + right, 4), dtype=np.float32)
-    xp[:, left : left + length] = x
-    offsets = np.arange(width) + start + left
+    spans = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
 
-    ppms = np.full((n_filters, width, 4), 0.25)
+    maxima: np.ndarray | None = None
+    for lo, hi in spans:
+        act = np.asarray(activations_of(lo, hi))
+        if act.ndim != 3 or act.shape[:2] != (hi - lo, expected):
+            raise InputError(
+                f"{padding!r} conv of length {length} with kernel {kernel_size} gives "
+                f"{expected} positions per sequence; activations have shape {act.shape}"
+            )
+        batch_max = act.max(axis=(0, 1))
+        maxima = batch_max if maxima is None else np.maximum(maxima, batch_max)
+    if maxima is None:  # no sequences: nothing to learn, every filter uniform
+        n_filters = int(np.asarray(activations_of(0, 0)).shape[-1])
+        return np.full((n_filters, width, 4), 0.25), np.zeros(n_filters, dtype=np.int64)
+
+    n_filters = len(maxima)
+    # Pad so that every window [i + start, i + start + width) lies inside the padded batch.
+    left = max(0, -start)
+    right = max(0, (expected - 1) + start + width - length)
+    offsets = np.arange(width) + start + left
+    sums = np.zeros((n_filters, width, 4))
     nsites = np.zeros(n_filters, dtype=np.int64)
-    maxima = activations.reshape(-1, n_filters).max(axis=0) if activations.size else np.zeros(n_filters)
-    for f in range(n_filters):
-        if not maxima[f] > 0:
-            continue
-        act = activations[:, :, f]
-        seq_idx, pos_idx = np.nonzero(act > threshold * maxima[f])
-        sums = np.zeros((width, 4))
-        for lo in range(0, len(seq_idx), _CHUNK_SITES):
-            s, p = seq_idx[lo : lo + _CHUNK_SITES], pos_idx[lo : lo + _CHUNK_SITES]
-            windows = xp[s[:, None], p[:, None] + offsets[None, :]]  # (M, W, 4)
-            if weighted:
-                windows = windows * act[s, p].astype(np.float32)[:, None, None]
-            sums += windows.sum(axis=0, dtype=np.float64)
-        totals = sums.sum(axis=1, keepdims=True)  # zero columns (padding, N) carry no weight
-        ppms[f] = np.where(totals > 0, sums / np.where(totals > 0, totals, 1), 0.25)
-        nsites[f] = len(seq_idx)
+    live = np.flatnonzero(maxima > 0)
+    for lo, hi in spans:
+        act = np.asarray(activations_of(lo, hi))
+        xp = np.zeros((hi - lo, left + length + right, 4), dtype=np.float32)
+        xp[:, left : left + length] = x[lo:hi]
+        for f in live:
+            a = act[:, :, f]
+            seq_idx, pos_idx = np.nonzero(a > threshold * maxima[f])
+            nsites[f] += len(seq_idx)
+            for c in range(0, len(seq_idx), _CHUNK_SITES):
+                s, p = seq_idx[c : c + _CHUNK_SITES], pos_idx[c : c + _CHUNK_SITES]
+                windows = xp[s[:, None], p[:, None] + offsets[None, :]]  # (M, W, 4)
+                if weighted:
+                    windows = windows * a[s, p].astype(np.float32)[:, None, None]
+                sums[f] += windows.sum(axis=0, dtype=np.float64)
+    totals = sums.sum(axis=2, keepdims=True)  # zero columns (padding, N) carry no weight
+    ppms = np.where(totals > 0, sums / np.where(totals > 0, totals, 1), 0.25)
     return ppms, nsites
 
 

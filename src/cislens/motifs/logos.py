@@ -76,3 +76,62 @@ def logo_grid(
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
+
+
+def match_logo_grid(
+    filters: Sequence[Motif],
+    hits: pd.DataFrame,
+    targets: Sequence[Motif],
+    path: str | os.PathLike,
+    ncols: int = 4,
+    dpi: int = 100,
+) -> None:
+    """Every filter's logo above its best Tomtom match, aligned as Tomtom aligned them.
+
+    ``hits`` is :func:`cislens.motifs.matching.best_hits` output. The target is drawn on the strand
+    that matched; Tomtom's offset places the filter's first column ``offset`` columns right of the
+    target's, so both share one x axis. Filters without a significant hit show their logo alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    by_query = {row.query_id: row for row in hits.itertuples()} if len(hits) else {}
+    by_id = {m.id: m for m in targets}
+    n = max(len(filters), 1)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(3.2 * ncols, 2.3 * nrows))
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(2 * nrows, ncols, hspace=0.9, wspace=0.3)
+    for i in range(nrows * ncols):
+        top, bottom = fig.add_subplot(grid[2 * (i // ncols), i % ncols]), None
+        bottom = fig.add_subplot(grid[2 * (i // ncols) + 1, i % ncols])
+        if i >= len(filters):
+            top.axis("off")
+            bottom.axis("off")
+            continue
+        motif = filters[i]
+        hit = by_query.get(motif.id)
+        target = by_id.get(hit.target_id) if hit is not None else None
+        if target is None:
+            plot_logo(motif.ppm, top, title=f"{motif.id} (n={motif.nsites}): no match")
+            bottom.axis("off")
+            continue
+        ppm = target.ppm[::-1, ::-1] if hit.orientation == "-" else target.ppm
+        offset = int(hit.offset)
+        lo, hi = min(0, offset), max(len(ppm), offset + motif.width)
+        _shifted_logo(motif.ppm, offset - lo, hi - lo, top)
+        _shifted_logo(ppm, -lo, hi - lo, bottom)
+        top.set_title(f"{motif.id} (n={motif.nsites})", fontsize=8)
+        strand = " (rc)" if hit.orientation == "-" else ""
+        bottom.set_title(f"{hit.target_name} {hit.target_id}{strand}, E={hit.e_value:.1e}", fontsize=7)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+
+
+def _shifted_logo(ppm: np.ndarray, start: int, width: int, ax: Any) -> None:
+    """Information logo of ``ppm`` placed from column ``start`` in a frame ``width`` columns wide."""
+    frame = np.full((width, 4), 0.25)
+    frame[start : start + len(ppm)] = ppm
+    plot_logo(frame, ax)
+    ax.set_ylabel("")

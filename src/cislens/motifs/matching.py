@@ -75,10 +75,11 @@ def match_statistics(
 
 
 def best_hits(tomtom_df: pd.DataFrame, targets: Sequence[Motif]) -> pd.DataFrame:
-    """One row per query with a hit: its lowest-p target (query_id, target_id, target_name, p/e/q values)."""
-    columns = ["query_id", "target_id", "target_name", "p_value", "e_value", "q_value"]
+    """One row per query with a hit: its lowest-p target (IDs, name, p/E/q, Tomtom offset and orientation)."""
+    columns = ["query_id", "target_id", "target_name", "p_value", "e_value", "q_value", "offset", "orientation"]
     if len(tomtom_df) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith("value") else object) for c in columns})
+        dtypes = {c: float if c.endswith("value") else (int if c == "offset" else object) for c in columns}
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
     names = {m.id: m.name for m in targets}
     order = pd.unique(tomtom_df["Query_ID"])
     best = tomtom_df.sort_values(["p-value", "Target_ID"], kind="stable").drop_duplicates("Query_ID")
@@ -91,5 +92,7 @@ def best_hits(tomtom_df: pd.DataFrame, targets: Sequence[Motif]) -> pd.DataFrame
             "p_value": best["p-value"].astype(float),
             "e_value": best["E-value"].astype(float),
             "q_value": best["q-value"].astype(float),
+            "offset": best["Optimal_offset"].astype(int),
+            "orientation": best["Orientation"].astype(str),
         }
     )

@@ -106,7 +106,7 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
                 raise InputError(f"{path}: motif {header[0]} declares w= {info['w']}, has {len(rows)} rows")
             other = {"E": float(info["E"])} if "E" in info else {}
             nsites = round(float(info.get("nsites", 20)))
-            motifs.append(Motif(header[0], header[1], np.array(rows), nsites, None, other))
+            motifs.append(Motif(header[0], header[1], rows, nsites, None, other))
             header = None
         elif line.startswith("URL") and motifs and header is None and len(line.split()) > 1:
             motifs[-1].url = line.split(None, 1)[1]
@@ -115,8 +115,20 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
     return motifs
 
 
-def _read_rows(lines: list[str], i: int, width: int | None, path: str | os.PathLike) -> tuple[list, int]:
-    """Numeric rows from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
+def _read_rows(lines: list[str], i: int, width: int | None, path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Numeric rows (R, 4) from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
+    if width is not None:  # fast path: the next ``width`` non-blank lines parsed in one go
+        block, j = [], i
+        while j < len(lines) and len(block) < width:
+            if lines[j].strip():
+                block.append(lines[j].split())
+            j += 1
+        try:
+            values = np.array(block, dtype=np.float64)  # ragged or non-numeric rows raise
+        except ValueError:
+            values = None
+        if values is not None and values.shape == (width, 4):
+            return values, j
     rows: list[list[float]] = []
     while i < len(lines) and (width is None or len(rows) < width):
         text = lines[i].strip()
@@ -133,7 +145,7 @@ def _read_rows(lines: list[str], i: int, width: int | None, path: str | os.PathL
             raise InputError(f"{path}:{i + 1}: expected 4 probabilities, got {len(values)}")
         rows.append(values)
         i += 1
-    return rows, i
+    return np.array(rows, dtype=np.float64).reshape(-1, 4), i
 
 
 def _token(text: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..io import write_json, write_tsv
 
@@ -24,22 +25,30 @@ def filters_trial(
 
     limit_threads(threads)
     from ..data.dataset import read_split
-    from ..models.inspect import first_layer_activations, first_layer_kernel_size, first_layer_padding
+    from ..models.inspect import first_layer_kernel_size, first_layer_model, first_layer_padding
     from ..models.zoo import load_model
-    from .filters import activation_ppms, filters_to_motifs, trim_ppm
+    from .filters import filters_to_motifs, streamed_ppms, trim_ppm
     from .meme import write_meme
 
     x = read_split(dataset_path, "test", truth=False).x[: int(settings["max_sequences"])]
     model = load_model(model_path)
-    activations = first_layer_activations(model, x)
-    ppms, nsites = activation_ppms(
+    first = first_layer_model(model)
+    batches = tqdm(total=2 * len(x), desc="filter activations", unit="seq", mininterval=5)
+
+    def activations_of(start: int, stop: int) -> np.ndarray:
+        batches.update(stop - start)
+        return np.asarray(first.predict_on_batch(x[start:stop].astype(np.float32)))
+
+    ppms, nsites = streamed_ppms(
         x,
-        activations,
+        activations_of,
         first_layer_kernel_size(model),
         threshold=float(settings["threshold"]),
         weighted=bool(settings["weighted"]),
         padding=first_layer_padding(model),
+        batch_size=1024,
     )
+    batches.close()
     trimmed = np.empty(len(ppms), dtype=object)
     for i, ppm in enumerate(ppms):
         trimmed[i] = trim_ppm(ppm, min_info=float(settings["min_info"]), pad=int(settings["pad"]))
@@ -59,7 +68,7 @@ def tomtom_trial(
     log: logging.Logger,
 ) -> dict[str, Any]:
     """Tomtom the filters against the database; match statistics against the planted motifs if any."""
-    from .logos import logo_grid
+    from .logos import match_logo_grid
     from .matching import ACCEPTED_IDS, best_hits, match_statistics
     from .meme import read_meme
     from .tomtom import run_tomtom, write_tomtom_tsv
@@ -84,8 +93,7 @@ def tomtom_trial(
     stats = match_statistics(table, n_filters, accepted) if accepted else _any_stats(table, n_filters)
     stats["tfs_found"] = sorted(set(hits["target_name"])) if len(hits) else []
     write_json(outputs["stats"], stats)
-    names = {row.query_id: f"{row.query_id}: {row.target_name}" for row in hits.itertuples()}
-    logo_grid(filters, outputs["logos"], titles=[names.get(m.id, m.id) for m in filters])
+    match_logo_grid(filters, hits, targets, outputs["logos"])
     log.info(
         "%d of %d filters fired; %d significant pairs; stats %s", len(queries), n_filters, len(table), stats
     )

@@ -1,0 +1,21 @@
+"""results/summary.tsv across datasets and results/figures/ across variants (PDF, PNG, TSV)."""
+
+import pandas as pd
+
+from cislens.io import write_tsv
+from cislens.report.figures import read_trials, write_figures
+from cislens.runlog import logged
+
+with logged(snakemake) as log:  # noqa: F821
+    datasets = snakemake.params.datasets  # noqa: F821
+    summaries = [
+        pd.read_csv(path, sep="\t").assign(dataset=name)
+        for name, path in zip(datasets, snakemake.input.summaries, strict=True)  # noqa: F821
+    ]
+    summary = pd.concat(summaries, ignore_index=True)
+    summary = summary[["dataset", *[c for c in summary.columns if c != "dataset"]]]
+    write_tsv(snakemake.output.summary, summary)  # noqa: F821
+    trials = read_trials(dict(zip(datasets, snakemake.input.trials, strict=True)))  # noqa: F821
+    outdir = f"{snakemake.output.summary.rsplit('/', 1)[0]}/figures"  # noqa: F821
+    written = write_figures(snakemake.params.config, trials, outdir, snakemake.params.names)  # noqa: F821
+    log.info("summary of %d datasets; figures: %s", len(datasets), ", ".join(written) or "none apply")
