@@ -2,6 +2,8 @@
 
 A position's score is the attribution at the observed base (attr * x summed over bases), signed:
 a model that explains a motif by negative evidence is penalised, as in the published benchmarks.
+Attributions already multiplied by (x - baseline) (integrated and expected gradients, DeepSHAP) are
+read the same way, at the observed base; ISM deltas first go through ``ism_position_map``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..ppm import information
 
 _EPS = 1e-6  # float slack so uniform background columns (exactly 0 bits) never count as motif
@@ -19,6 +22,27 @@ _EPS = 1e-6  # float slack so uniform background columns (exactly 0 bits) never 
 def position_scores(attr: np.ndarray, x: np.ndarray) -> np.ndarray:
     """(N, L) attribution at the observed base."""
     return (np.asarray(attr, dtype=np.float64) * np.asarray(x, dtype=np.float64)).sum(axis=-1)
+
+
+ISM_SCORES = ("l2", "centered")
+
+
+def ism_position_map(delta: np.ndarray, x: np.ndarray, kind: str = "l2") -> np.ndarray:
+    """ISM deltas (N, L, 4) -> a map non-zero only at the observed base, for ``position_scores``.
+
+    "l2" (default): ||delta||_2 over the 4 bases, the per-position ISM score of the exponential-
+    activation paper's code, behind the anchors' ISM AUROCs; unsigned, as a position matters
+    whichever way its mutations move the prediction. "centered" (tangermeme's convention): delta
+    minus its per-position mean, read at the observed base: -sum_b delta_b / 4, i.e. 3/4 of the mean
+    over the 3 mutants of -delta; signed, positive where mutations lower the prediction.
+    """
+    delta = np.asarray(delta, dtype=np.float32)
+    x = np.asarray(x, dtype=np.float32)
+    if kind == "l2":
+        return np.sqrt(np.sum(delta**2, axis=-1, keepdims=True)) * x
+    if kind == "centered":
+        return (delta - delta.mean(axis=-1, keepdims=True)) * x
+    raise InputError(f"unknown ISM score {kind!r}; valid: {', '.join(ISM_SCORES)}")
 
 
 def truth_positions(truth: np.ndarray, threshold: float = 0.1) -> np.ndarray:

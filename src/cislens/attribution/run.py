@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -11,10 +13,12 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import read_info, read_split
+from ..errors import InputError
 from ..io import atomic_path, write_tsv
 from ..threads import limit_threads
 
-METHODS = ("saliency", "grad_times_input")
+# Keyword arguments the job sets itself; everything else a method takes may come from ``options``.
+_JOB_ARGUMENTS = frozenset({"model", "x", "target", "task", "progress", "correct"})
 
 
 def select_sequences(y: np.ndarray, n: int) -> np.ndarray:
@@ -34,6 +38,57 @@ def attribution_task(task: str | int, y: np.ndarray) -> np.ndarray | int | None:
     return int(task)
 
 
+def check_method(method: str) -> None:
+    """Fail with one line on an unknown method name, before any data is read."""
+    from .methods import METHODS
+
+    if method not in METHODS:
+        raise InputError(f"unknown attribution method {method!r} (known: {', '.join(METHODS)})")
+
+
+def compute_attribution(
+    model: Any,
+    x: np.ndarray,
+    method: str,
+    settings: Mapping[str, Any],
+    task: int | np.ndarray | None,
+    *,
+    progress: bool = True,
+) -> np.ndarray:
+    """Run one method by name with the job's target, task and correction plus its ``options``.
+
+    ``settings["options"][method]`` holds method-specific keywords (steps, n_samples, ...); the
+    gradient correction (``settings["correct"]``, default on) applies to every gradient method.
+    """
+    from .methods import CORRECTABLE, METHODS
+
+    check_method(method)
+    fn = METHODS[method]
+    options = dict((settings.get("options") or {}).get(method) or {})
+    valid = sorted(set(inspect.signature(fn).parameters) - _JOB_ARGUMENTS)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise InputError(
+            f"unknown option(s) {', '.join(unknown)} for attribution method {method!r}; "
+            f"valid: {', '.join(valid)}"
+        )
+    kwargs: dict[str, Any] = {"target": settings.get("target", "logit"), "task": task, "progress": progress}
+    if method in CORRECTABLE:
+        kwargs["correct"] = bool(settings.get("correct", True))
+    return fn(model, x, **kwargs, **options)
+
+
+def scoring_map(method: str, attr: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The map that ground-truth scoring and logos read at the observed base.
+
+    ISM deltas become per-position L2 norms (``evaluate.ism_position_map``); every other method is
+    read as it is (``evaluate.position_scores`` multiplies by x).
+    """
+    from .evaluate import ism_position_map
+
+    return ism_position_map(attr, x) if method == "ism" else attr
+
+
 def attribute_trial(
     dataset_path: str,
     model_path: str,
@@ -47,35 +102,33 @@ def attribute_trial(
     from ..models.zoo import load_model
     from ..motifs.logos import plot_logo
     from ..report.plots import save_figure
-    from . import gradients
-    from .evaluate import interpretability
+    from .evaluate import interpretability, position_scores
+    from .methods import CORRECTABLE
 
-    if method not in METHODS:
-        from ..errors import InputError
-
-        raise InputError(f"unknown attribution method {method!r} (known: {', '.join(METHODS)})")
+    check_method(method)
     test = read_split(dataset_path, "test")
     tasks = read_info(dataset_path)["tasks"]
     idx = select_sequences(test.y, int(settings["n_sequences"]))
     x = test.x[idx]
     model = load_model(model_path)
     task = attribution_task(settings.get("task", "positive"), test.y[idx])
-    grad = gradients.saliency(model, x, target=settings["target"], task=task)
-    if settings.get("correct", True):
-        grad = gradients.correct_gradients(grad)
-    attr = grad * x if method == "grad_times_input" else grad
+    attr = compute_attribution(model, x, method, settings, task)
+    scored = scoring_map(method, attr, x)
+    corrected = method in CORRECTABLE and bool(settings.get("correct", True))
+    options = dict((settings.get("options") or {}).get(method) or {})
     log.info(
-        "%s on %d test sequences (target %s of task %s, corrected %s)",
+        "%s on %d test sequences (target %s of task %s, corrected %s, options %s)",
         method,
         len(x),
         settings["target"],
         settings.get("task", "positive"),
-        settings.get("correct", True),
+        corrected,
+        options,
     )
 
     if test.truth is not None:
         chosen = float(settings.get("truth_threshold", 0.1))
-        scores = interpretability(attr, x, test.truth[idx], thresholds=sorted({0.0, 0.01, 0.1, chosen}))
+        scores = interpretability(scored, x, test.truth[idx], thresholds=sorted({0.0, 0.01, 0.1, chosen}))
         scores.insert(0, "method", method)
         log.info("ground truth:\n%s", scores.to_string(index=False))
     else:
@@ -88,20 +141,27 @@ def attribute_trial(
         handle.create_dataset(
             "attribution", data=attr.astype(np.float32), compression="gzip", track_times=False
         )
+        handle.create_dataset(
+            "position_score",
+            data=position_scores(scored, x).astype(np.float32),
+            compression="gzip",
+            track_times=False,
+        )
         handle.create_dataset("x", data=x.astype(np.uint8), compression="gzip", track_times=False)
         handle.create_dataset("index", data=idx, track_times=False)
         handle.attrs.update(
             method=method,
             target=settings["target"],
             split="test",
-            corrected=bool(settings.get("correct", True)),
+            corrected=corrected,
+            options=json.dumps(options, sort_keys=True),
             tasks=np.array(tasks, dtype="S"),
         )
 
     _plot_top(
         model,
         x,
-        attr,
+        scored,
         test.truth[idx] if test.truth is not None else None,
         float(settings.get("truth_threshold", 0.1)),
         int(settings.get("n_logos", 4)),
