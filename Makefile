@@ -26,6 +26,12 @@ $(STAMP): requirements.txt pyproject.toml
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bedtools) >/dev/null; \
 	  else echo "bedtools is missing: install it (e.g. apt-get install bedtools or conda install bedtools)" >&2; exit 1; fi; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian chromium and chromium-driver (the report test renders the HTML report)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
+	  else echo "chromium/chromedriver missing: the report rendering test will be skipped" >&2; fi; \
+	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt 2>&1 | { $(QUIET_PIP); }
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | { $(QUIET_PIP); }

@@ -13,5 +13,6 @@ with logged(snakemake) as log:  # noqa: F821
         snakemake.params.config["attribution"]["methods"],  # noqa: F821
         snakemake.params.config,  # noqa: F821
         snakemake.params.settings,  # noqa: F821
+        list(snakemake.input.sources),  # noqa: F821
     )
     log.info("wrote %s", snakemake.output[0])  # noqa: F821

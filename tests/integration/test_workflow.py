@@ -57,7 +57,12 @@ TINY = {
     "regimes": {"standard": {"kind": "standard"}, "evoaug": {"kind": "evoaug", "finetune_epochs": 1}},
     "variants": ["cnn_small__standard"],
     "training": {"epochs": 2, "batch_size": 64, "patience": 2},
-    "attribution": {"methods": ["saliency", "grad_times_input"], "n_sequences": 40, "n_logos": 2},
+    "attribution": {
+        "methods": ["saliency", "grad_times_input", "integrated_gradients", "deep_lift_shap", "ism"],
+        "options": {"integrated_gradients": {"steps": 16}, "deep_lift_shap": {"n_references": 4}},
+        "n_sequences": 40,
+        "n_logos": 2,
+    },
     "filters": {"max_sequences": 200},
     "gia": {"n_backgrounds": 20},
 }
@@ -108,24 +113,25 @@ def test_lint_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
-@pytest.mark.slow
-def test_end_to_end_tiny(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One run of the tiny workflow, shared by the tests that read its results."""
+    tmp_path = tmp_path_factory.mktemp("tiny")
     configfile = write_config(tmp_path / "tiny.yaml", TINY)
     result = snakemake(tmp_path, configfile)
     assert result.returncode == 0, result.stderr[-5000:]
+    return tmp_path, configfile
+
+
+@pytest.mark.slow
+def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
+    tmp_path, configfile = tiny_run
     for dataset in ("multi", "genome"):
         base = tmp_path / "results" / dataset
         report = (base / "report.html").read_text()
-        for section in (
-            "Dataset",
-            "Variants",
-            "Training",
-            "First-layer filters",
-            "Attribution",
-            "Global importance",
-            "Provenance",
-        ):
-            assert section in report, (dataset, section)
+        for section in ("dataset", "variants", "training", "filters", "attribution", "gia", "provenance"):
+            assert f"<section id='{section}'>" in report, (dataset, section)
+        assert "sha256" in report  # input checksums in the provenance
         trial = base / "cnn_small__standard" / "t0"
         tomtom = pd.read_csv(trial / "filters" / "tomtom.tsv", sep="\t")
         assert list(tomtom.columns) == [
@@ -143,7 +149,15 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
         metrics = json.loads((trial / "metrics.json").read_text())
         assert 0.0 <= metrics["auroc_mean"] <= 1.0
         interp = pd.read_csv(trial / "attribution" / "interpretability.tsv", sep="\t")
-        assert set(interp["method"]) == {"saliency", "grad_times_input"}
+        assert set(interp["method"]) == {
+            "saliency",
+            "saliency_uncorrected",  # the correction's gain is measured on every run
+            "grad_times_input",
+            "integrated_gradients",
+            "deep_lift_shap",
+            "ism",
+        }
+        assert interp["angle_pct_above_30"].notna().any()  # the raw-gradient angle diagnostic
         assert set(interp["threshold"]) >= {0.0, 0.01, 0.1}
         summary = pd.read_csv(base / "summary.tsv", sep="\t")
         expected = (
@@ -177,6 +191,88 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
         names = archive.namelist()
     assert any(name.endswith("training.png") for name in names)
     assert any(name.endswith("summary.tsv") for name in names)
+
+
+@pytest.mark.slow
+def test_report_regenerates_from_files_without_training(tiny_run: tuple[Path, Path]) -> None:
+    tmp_path, configfile = tiny_run
+    report = tmp_path / "results" / "multi" / "report.html"
+    report.unlink()
+    result = snakemake(tmp_path, configfile)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = [
+        line.split()[0] for line in result.stdout.splitlines() if line.strip().startswith(("report ", "all "))
+    ]
+    log = result.stdout + result.stderr
+    assert "rule train:" not in log and "rule report:" in log, log[-3000:]
+    assert report.exists() and jobs is not None
+
+
+def _chromium() -> tuple[str, str] | None:
+    import shutil
+
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(tiny_run: tuple[Path, Path]) -> None:
+    """Open the report as a reader would: every section there, every image decoded, a screenshot."""
+    found = _chromium()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian chromium and chromium-driver (make install does, as root)")
+        pytest.skip("chromium / chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    tmp_path, _ = tiny_run
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,2000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(found[1]), options=options)
+    try:
+        for dataset in ("multi", "genome"):
+            driver.get((tmp_path / "results" / dataset / "report.html").as_uri())
+            sections = driver.execute_script(
+                "return [...document.querySelectorAll('section')]"
+                ".map(s => [s.id, s.querySelector('h2').textContent])"
+            )
+            assert [sid for sid, _ in sections] == [
+                "dataset",
+                "variants",
+                "training",
+                "filters",
+                "attribution",
+                "gia",
+                "provenance",
+            ], sections
+            images = driver.execute_script(
+                "return [...document.images].map(i => [i.alt, i.complete, i.naturalWidth])"
+            )
+            assert len(images) >= 5, images
+            broken = [alt for alt, complete, width in images if not complete or width == 0]
+            assert not broken, broken
+            shot = tmp_path / f"{dataset}.png"
+            assert driver.save_screenshot(str(shot))
+            import matplotlib.image
+
+            pixels = matplotlib.image.imread(shot)
+            assert pixels.shape[0] > 500 and pixels.std() > 0.01  # a rendered page, not a blank one
+    finally:
+        driver.quit()
 
 
 def _peaks_config(tmp_path: Path, peaks: Path, genome: Path) -> Path:

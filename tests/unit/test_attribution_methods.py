@@ -338,3 +338,20 @@ def test_dispatch_keeps_saliency_behaviour_and_rejects_unknown_names(relu_model,
     bad = {**settings, "options": {"ism": {"steps": 3}}}
     with pytest.raises(InputError, match="unknown option"):
         run.compute_attribution(relu_model, x, "ism", bad, 0, progress=False)
+
+
+def test_compiled_functions_are_reused_and_released_with_the_model(x):
+    import gc
+    import weakref
+
+    model = _tiny(seed=3)
+    first = gradients.saliency(model, x, progress=False)
+    cached = dict(gradients._COMPILED[model])
+    np.testing.assert_array_equal(gradients.saliency(model, x, progress=False), first)
+    assert gradients._COMPILED[model] == cached  # nothing traced or built a second time
+    ism(model, x[:2], progress=False)
+    assert len(gradients._COMPILED[model]) > len(cached)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None  # the cache does not keep a model alive

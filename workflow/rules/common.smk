@@ -106,9 +106,13 @@ def trial_outputs(wildcards):
 def report_inputs(wildcards):
     dirs = trial_dirs(wildcards.dataset)
     methods = attribution_methods()
+    sources = []
+    for value in prepare_inputs(wildcards).values():  # checksummed in the provenance section
+        sources += value if isinstance(value, list) else [value]
     inputs = {
         "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
         "summary": f"{RESULTS}/{wildcards.dataset}/summary.tsv",
+        "sources": sources,
         "trial_files": [
             f"{d}/{name}"
             for d in dirs

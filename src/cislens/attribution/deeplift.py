@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from ..errors import InputError
 from ..models.layers import ExpShiftScale, SinusoidalPositionEncoding
-from .gradients import _sequence_chunks, _setup
+from .gradients import _sequence_chunks, _setup, memo
 from .references import baseline_chunk, reference_count
 
 log = logging.getLogger(__name__)
@@ -267,8 +267,8 @@ def deep_lift_shap(
     if int(n_references) < 1:
         raise InputError(f"n_references must be >= 1, got {n_references}")
     shape = tuple(x.shape[1:])
-    rescaled = rescale_model(net)
-    fn = _multiplier_fn(rescaled, shape, int(net.output.shape[-1]))
+    n_out = int(net.output.shape[-1])
+    fn = memo(model, ("deeplift", target, shape), lambda: _multiplier_fn(rescale_model(net), shape, n_out))
     n_refs = reference_count(references, n_references)
     pairs_per_pass = max(1, batch_size // 2)  # each pair is two model inputs
     out = np.empty_like(x)

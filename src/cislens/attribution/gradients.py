@@ -12,7 +12,9 @@ A, C, G, T from every raw gradient before it is multiplied by the input or by (x
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -91,13 +93,33 @@ def _sequence_chunks(n: int, per_sequence: int, batch_size: int, desc: str, prog
             bar.update(stop - start)
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def memo(model: keras.Model, key: tuple, build: Callable[[], Any]) -> Any:
+    """Per-model cache of target views and compiled functions, dropped with the model.
+
+    Tracing a tf.function costs ~0.1 s; without this every call (and every GIA or benchmark round)
+    paid it again. Variables are read at run time, so later weight updates are still seen.
+    """
+    cache = _COMPILED.setdefault(model, {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def _target_net(model: keras.Model, target: str) -> keras.Model:
+    net = target_model(model, target)
+    if isinstance(net, keras.Sequential):  # a functional view: one ``output`` and a graph to re-wire
+        net = keras.Model(net.inputs[0], net.outputs[0])
+    return net
+
+
 def _setup(model: keras.Model, x: np.ndarray, target: str, task: int | np.ndarray | None) -> tuple:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3:
         raise InputError(f"sequences must be (N, L, 4); got shape {x.shape}")
-    net = target_model(model, target)
-    if isinstance(net, keras.Sequential):  # a functional view: one ``output`` and a graph to re-wire
-        net = keras.Model(net.inputs[0], net.outputs[0])
+    net = memo(model, ("net", target), lambda: _target_net(model, target))
     weights = _task_weights(task, len(x), int(net.output.shape[-1]))
     return x, net, weights
 
@@ -124,7 +146,8 @@ def saliency(
     labels, so each multitask sequence is explained by the tasks it is positive for).
     """
     x, net, weights = _setup(model, x, target, task)
-    grad = _gradient_fn(net, tuple(x.shape[1:]))
+    shape = tuple(x.shape[1:])
+    grad = memo(model, ("grad", target, shape), lambda: _gradient_fn(net, shape))
     out = np.empty_like(x)
     starts = range(0, len(x), batch_size)
     for start in tqdm(starts, desc="saliency", unit="batch", disable=not progress):
@@ -172,7 +195,8 @@ def smoothgrad(
     n_samples = _check_count("n_samples", n_samples)
     if sigma < 0:
         raise InputError(f"sigma must be >= 0, got {sigma}")
-    grad = _gradient_fn(net, tuple(x.shape[1:]))
+    shape = tuple(x.shape[1:])
+    grad = memo(model, ("grad", target, shape), lambda: _gradient_fn(net, shape))
     out = np.empty_like(x)
     for start, stop in _sequence_chunks(len(x), n_samples, batch_size, "smoothgrad", progress):
         noise = np.stack(
@@ -226,7 +250,7 @@ def integrated_gradients(
     steps = _check_count("steps", steps)
     n_baselines = _check_count("n_baselines", n_baselines)
     shape = tuple(x.shape[1:])
-    grad = _gradient_fn(net, shape)
+    grad = memo(model, ("grad", target, shape), lambda: _gradient_fn(net, shape))
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)[:, None, None]
     n_refs = reference_count(baseline, n_baselines)
     out = np.empty_like(x)
@@ -302,7 +326,7 @@ def _expected_gradients(
         raise InputError(f"background of shape {bg.shape} does not fit sequences of shape {shape}")
     if own and len(x) < 2:
         raise InputError("expected gradients over x itself needs >= 2 sequences; pass a background set")
-    grad = _gradient_fn(net, shape)
+    grad = memo(model, ("grad", target, shape), lambda: _gradient_fn(net, shape))
     out = np.empty_like(x)
     for start, stop in _sequence_chunks(len(x), n_samples, batch_size, desc, progress):
         refs, alphas = [], []
@@ -346,7 +370,8 @@ def completeness_gap(
     references the method used.
     """
     x, net, weights = _setup(model, x, target, task)
-    score = score_fn(net, tuple(x.shape[1:]))
+    shape = tuple(x.shape[1:])
+    score = memo(model, ("score", target, shape), lambda: score_fn(net, shape))
     fx = _run(score, x, weights, batch_size)
     refs = baseline_chunk(x, baseline, n_baselines, seed, 0, len(x))
     k = refs.shape[1]

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .gradients import _run, _sequence_chunks, _setup, score_fn
+from .gradients import _run, _sequence_chunks, _setup, memo, score_fn
 
 
 def _mutant_fn(net: keras.Model, shape: tuple[int, ...], n_out: int) -> Callable:
@@ -56,8 +56,9 @@ def ism(
     x, net, weights = _setup(model, x, target, task)
     shape = tuple(x.shape[1:])
     n_out = int(net.output.shape[-1])
-    wild = _run(score_fn(net, shape), x, weights, batch_size)
-    mutant_scores = _mutant_fn(net, shape, n_out)
+    score = memo(model, ("score", target, shape), lambda: score_fn(net, shape))
+    wild = _run(score, x, weights, batch_size)
+    mutant_scores = memo(model, ("mutant", target, shape), lambda: _mutant_fn(net, shape, n_out))
     out = np.zeros_like(x)
     per_sequence = int(np.prod(shape)) - shape[0]  # 3L for one-hot sequences
     for start, stop in _sequence_chunks(len(x), per_sequence, batch_size, "ism", progress):

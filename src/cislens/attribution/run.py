@@ -126,10 +126,30 @@ def attribute_trial(
         options,
     )
 
+    angles: dict[str, float] = {}
+    raw = None
+    if method == "saliency":  # the angle diagnostic (anchors §3) reads the raw, uncorrected gradient
+        from .gradients import gradient_angles
+
+        raw = (
+            attr
+            if not corrected
+            else compute_attribution(model, x, method, {**settings, "correct": False}, task, progress=False)
+        )
+        angles = {f"angle_{k}": v for k, v in gradient_angles(raw).items()}
+        log.info("raw gradients off the simplex (%% of positions): %s", angles)
+
     if test.truth is not None:
         chosen = float(settings.get("truth_threshold", 0.1))
-        scores = interpretability(scored, x, test.truth[idx], thresholds=sorted({0.0, 0.01, 0.1, chosen}))
+        thresholds = sorted({0.0, 0.01, 0.1, chosen})
+        scores = interpretability(scored, x, test.truth[idx], thresholds=thresholds)
         scores.insert(0, "method", method)
+        if raw is not None and corrected:  # what the correction gained, measured on the same maps
+            uncorrected = interpretability(raw, x, test.truth[idx], thresholds=thresholds)
+            uncorrected.insert(0, "method", f"{method}_uncorrected")
+            scores = pd.concat([scores, uncorrected], ignore_index=True)
+        for key, value in angles.items():
+            scores[key] = value
         log.info("ground truth:\n%s", scores.to_string(index=False))
     else:
         scores = pd.DataFrame(
@@ -154,6 +174,7 @@ def attribute_trial(
             target=settings["target"],
             split="test",
             corrected=corrected,
+            **angles,
             options=json.dumps(options, sort_keys=True),
             tasks=np.array(tasks, dtype="S"),
         )
