@@ -123,3 +123,17 @@ def test_meme_binary_backend_same_columns(database):
     table = run_tomtom(database[:2], database, backend="meme")
     assert list(table.columns) == COLUMNS
     assert table.groupby("Query_ID").first()["Target_ID"].to_dict() == {m.id: m.id for m in database[:2]}
+
+
+def test_partial_benjamini_hochberg_is_exact_where_it_answers():
+    from cislens.motifs.tomtom import _bh_rows, _bh_smallest
+
+    rng = np.random.default_rng(5)
+    p = rng.random((40, 300))
+    p[:, :6] = rng.random((40, 6)) * 1e-5  # a few strong matches per query, as in Tomtom output
+    p[:, 6:9] = p[:, :1]  # ties
+    full, partial = _bh_rows(p), _bh_smallest(p, k=32)
+    settled = ~np.isnan(partial)
+    assert settled[:, :9].all()  # every strong match is answered without sorting the row
+    np.testing.assert_array_equal(partial[settled], full[settled])
+    np.testing.assert_allclose(full[0], benjamini_hochberg(p[0]))

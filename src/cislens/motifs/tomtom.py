@@ -75,6 +75,28 @@ def _bh_rows(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _bh_smallest(p: np.ndarray, k: int = 64) -> np.ndarray:
+    """BH q-values of the smallest p-values of each row (NaN where not settled), without a full sort.
+
+    Beyond the k-th smallest, every term p_(j) n / j of BH's suffix minimum is at least p_(k+1); so
+    a q computed from the k smallest alone is exact wherever it is <= p_(k+1). Those entries are
+    filled; callers sort whole rows for anything they need that is left NaN.
+    """
+    n_rows, n = p.shape
+    if n <= k + 1:
+        return _bh_rows(p)
+    out = np.full(p.shape, np.nan)
+    part = np.argpartition(p, k, axis=1)  # the k smallest first, then the (k+1)-th smallest
+    rows = np.arange(n_rows)[:, None]
+    head = part[:, :k]
+    idx = head[rows, np.argsort(p[rows, head], axis=1, kind="stable")]  # the k smallest, ascending
+    scaled = p[rows, idx] * (n / np.arange(1, k + 1))
+    q = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
+    exact = q <= p[np.arange(n_rows), part[:, k]][:, None]
+    out[np.broadcast_to(rows, idx.shape)[exact], idx[exact]] = q[exact]
+    return out
+
+
 def run_tomtom(
     queries: Sequence[Motif],
     targets: Sequence[Motif],
@@ -124,45 +146,55 @@ def _pairs(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tomtom was given")
         p, _scores, offsets, overlaps, strands = tomtom(q_mats, t_mats, n_jobs=n_jobs)
-    p = np.clip(p, 0.0, 1.0)
+    np.clip(p, 0.0, 1.0, out=p)
     nt = p.shape[1]
     q_w = np.array([m.width for m in queries])[:, None]
     t_w = np.array([m.width for m in targets])[None, :]
     keep = overlaps >= np.minimum(min_overlap, np.minimum(q_w, t_w))
-    q = np.full(p.shape, np.nan)
+    if threshold_on != "qvalue":  # E = p x targets: threshold p itself
+        keep &= p <= (thresh / nt if threshold_on == "evalue" else thresh)
     if q_scope == "all":
         q = benjamini_hochberg(p.ravel()).reshape(p.shape)
     elif threshold_on == "qvalue":
         q = _bh_rows(p)
-    else:  # q-values only where a row keeps a pair: BH is per query, so other rows never show
-        keep &= {"evalue": p * nt, "pvalue": p}[threshold_on] <= thresh
+    else:  # q-values only where pairs are kept: BH is per query, so other entries never show
+        q = np.full(p.shape, np.nan)
         needed = np.flatnonzero(keep.any(axis=1))
-        q[needed] = _bh_rows(p[needed])
-    keep &= {"evalue": p * nt, "qvalue": q, "pvalue": p}[threshold_on] <= thresh
-    qi, ti = np.nonzero(keep)  # row-major: grouped by query in input order
+        q[needed] = _bh_smallest(p[needed])
+        missing = keep & np.isnan(q)  # a row keeping more pairs than the k smallest: sort it all
+        if missing.any():
+            rows = np.flatnonzero(missing.any(axis=1))
+            q[rows] = _bh_rows(p[rows])
+    if threshold_on == "qvalue":
+        keep &= q <= thresh
+    qi, ti = np.nonzero(keep)
+    pv = p[qi, ti]
+    target_rank = np.argsort(np.argsort(np.array([m.id for m in targets], dtype=object), kind="stable"))
+    order = np.lexsort((target_rank[ti], pv, qi))  # by query (input order), p-value, target ID
+    qi, ti, pv = qi[order], ti[order], pv[order]
     rc = strands[qi, ti].astype(bool)
-    q_cons = {i: consensus(queries[i].ppm) for i in np.unique(qi)}
+    q_cons = {i: consensus(queries[i].ppm) for i in np.unique(qi).tolist()}
     t_cons = {
         (j, r): consensus(targets[j].ppm[::-1, ::-1] if r else targets[j].ppm)
         for j, r in set(zip(ti.tolist(), rc.tolist(), strict=True))
     }
+    q_ids = np.array([m.id for m in queries], dtype=object)
+    t_ids = np.array([m.id for m in targets], dtype=object)
     frame = pd.DataFrame(
         {
-            "Query_ID": [queries[i].id for i in qi],
-            "Target_ID": [targets[j].id for j in ti],
+            "Query_ID": q_ids[qi],
+            "Target_ID": t_ids[ti],
             "Optimal_offset": offsets[qi, ti].astype(np.int64),
-            "p-value": p[qi, ti],
-            "E-value": p[qi, ti] * nt,
+            "p-value": pv,
+            "E-value": pv * nt,
             "q-value": q[qi, ti],
             "Overlap": overlaps[qi, ti].astype(np.int64),
-            "Query_consensus": [q_cons[i] for i in qi],
-            "Target_consensus": [t_cons[(j, r)] for j, r in zip(ti.tolist(), rc.tolist(), strict=True)],
-            "Orientation": np.where(rc, "-", "+"),
-            "_q": qi,
+            "Query_consensus": [q_cons[i] for i in qi.tolist()],
+            "Target_consensus": [t_cons[k] for k in zip(ti.tolist(), rc.tolist(), strict=True)],
+            "Orientation": np.where(rc, "-", "+").astype(object),
         }
     )
-    frame = frame.sort_values(["_q", "p-value", "Target_ID"], kind="stable").drop(columns="_q")
-    return frame.reset_index(drop=True)
+    return frame
 
 
 def _run_binary(
