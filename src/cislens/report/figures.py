@@ -197,7 +197,7 @@ def plot_activation(table: pd.DataFrame) -> plt.Figure:
             ax.set_ylabel(label)
         axes[0, 0].scatter([], [], s=10, color="0.35", label="ReLU")
         axes[0, 0].scatter([], [], s=10, color="#d95f02", label="exponential")
-        axes[0, 0].legend(frameon=False, loc="lower left")
+        axes[0, 0].legend(frameon=False, loc="best")
         fig.tight_layout()
     return fig
 
