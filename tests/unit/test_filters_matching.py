@@ -251,3 +251,16 @@ def test_match_logo_grid_draws_filters_with_and_without_hits(tmp_path):
     path = tmp_path / "logos.png"
     match_logo_grid(filters_, hits, [target], path)
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_base_code_counting_equals_float_windows(monkeypatch):
+    x, _ = _planted(n=120, length=30, seed=6)
+    x[3, 5] = 0  # an N: counts nowhere
+    act = np.random.default_rng(8).random((120, 30, 3)).astype(np.float32)
+    for weighted in (False, True):
+        coded = activation_ppms(x, act, 7, weighted=weighted, window=11)
+        monkeypatch.setattr(filters, "_is_onehot", lambda _x: False)
+        floats = activation_ppms(x, act, 7, weighted=weighted, window=11)
+        monkeypatch.undo()
+        np.testing.assert_allclose(coded[0], floats[0], atol=1e-9)
+        assert coded[1].tolist() == floats[1].tolist()
