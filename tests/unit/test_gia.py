@@ -142,3 +142,53 @@ def test_embed_consensus_and_sampling():
         embed.embed(x, pattern, L - 7)
     samples = embed.sample_pattern(_ppm("ACGTTGCA"), 4000, seed=0)
     np.testing.assert_allclose(samples.mean(0), _ppm("ACGTTGCA"), atol=0.03)
+
+
+def test_mononucleotide_shuffle_keeps_base_counts_exactly():
+    x = _random(40, 7)
+    x[3, 5:9] = 0  # N columns are shuffled as a symbol of their own
+    out = backgrounds.mononucleotide_shuffle(x, seed=2)
+    np.testing.assert_array_equal(out.sum(axis=1), x.sum(axis=1))
+    np.testing.assert_array_equal((out.sum(-1) == 0).sum(1), (x.sum(-1) == 0).sum(1))
+    assert (indices(out) != indices(x)).any(axis=1).all()
+    np.testing.assert_array_equal(out, backgrounds.mononucleotide_shuffle(x, seed=2))
+
+
+def test_embed_per_row_positions_and_n_columns():
+    x = _random(4, 8)
+    starts = np.array([0, 5, 10, L - 4])
+    out = embed.embed(x, one_hot("ACNT")[0], starts)
+    for i, s in enumerate(starts):
+        assert "".join("ACGT"[j] for j in indices(out[i : i + 1, s : s + 4])[0][[0, 1, 3]]) == "ACT"
+        np.testing.assert_array_equal(out[i, s + 2], x[i, s + 2])  # N keeps the background's base
+    rng = np.random.default_rng(0)
+    sites = embed.random_site_starts(rng, 500, 3, 8, L, min_gap=2)
+    assert sites.min() >= 0 and sites.max() <= L - 8 and (np.diff(sites, axis=1) >= 10).all()
+    with pytest.raises(InputError):
+        embed.random_site_starts(rng, 1, 7, 8, L, min_gap=2)
+
+
+def test_patterns_strands_sampling_and_resolution(tmp_path):
+    from cislens.gia import patterns
+    from cislens.motifs.meme import Motif, write_meme
+
+    kmer = patterns.from_sequence("aacg")
+    assert kmer.name == "AACG" and kmer.width == 4
+    np.testing.assert_array_equal(kmer.on("-").consensus(), one_hot("CGTT")[0])
+    ppm = _ppm("ACGTTGCA")
+    sampled = patterns.Pattern("m", ppm, mode="sample").instances(3000, seed=1)
+    assert sampled.shape == (3000, 8, 4)
+    np.testing.assert_allclose(sampled.mean(0), ppm, atol=0.03)
+    assert patterns.Pattern("m", ppm).instances(5).shape == (8, 4)  # consensus: one copy for all
+    meme = tmp_path / "db.meme"
+    write_meme(meme, [Motif("MA0001.1", "TFX", ppm), Motif("filter3", "filter3", ppm[::-1, ::-1])])
+    jaspar = patterns.resolve("MA0001.1", database=meme)
+    assert jaspar.name == "TFX MA0001.1" and jaspar.strand == "+"
+    assert patterns.resolve("MA0001.1:-", database=meme).strand == "-"
+    found = patterns.resolve("filter:filter3", filters=meme)
+    np.testing.assert_array_equal(found.consensus(), one_hot("TGCAACGT")[0])
+    assert patterns.resolve("ACGN").consensus()[3].sum() == 0
+    with pytest.raises(InputError):
+        patterns.resolve("MA9999.1", database=meme)
+    with pytest.raises(InputError):
+        patterns.Pattern("bad", ppm, strand="x")

@@ -142,3 +142,66 @@ def test_make_code(tf_motifs):
     neg_info = information(truth[~pos]) > 1e-6
     assert (neg_info & ~core_cols[~pos]).any(axis=1).mean() > 0.8  # negatives mostly carry pool motifs
     assert ds.summary["n_pool_pwms"] == 110
+
+
+def _instances(truth: np.ndarray, motifs: dict) -> list[list[tuple[str, int, int]]]:
+    """Per sequence, every planted (motif, start, end), read back from the truth matrices."""
+    out = [[] for _ in range(len(truth))]
+    for name, motif in motifs.items():
+        ppm = getattr(motif, "ppm", motif)
+        for oriented in (ppm, ppm[::-1, ::-1]):
+            for i, p in zip(*np.nonzero(_occurrences(truth, oriented)), strict=True):
+                out[i].append((name, int(p), int(p) + len(ppm)))
+    return out
+
+
+def test_interaction_dataset_labels_pairs_within_distance(tf_motifs):
+    motifs = {k: tf_motifs[k] for k in ("SP1", "CEBPB", "YY1", "MAX")}
+    spec = [{"motifs": ["SP1", "CEBPB"], "task": "SP1_CEBPB", "max_distance": 12, "fraction": 0.3}]
+    ds = synthetic.make_multitask(motifs, n=1500, seed=4, interactions=spec)
+    assert ds.tasks == [*motifs, "SP1_CEBPB"]
+    _, y, truth = _stack(ds)
+    found = _instances(truth, motifs)
+    near = np.zeros(len(y), dtype=bool)
+    far_both = np.zeros(len(y), dtype=bool)
+    for i, hits in enumerate(found):
+        sp = [(s, e) for m, s, e in hits if m == "SP1"]
+        ce = [(s, e) for m, s, e in hits if m == "CEBPB"]
+        gaps = [max(s2 - e1, s1 - e2) for s1, e1 in sp for s2, e2 in ce]
+        near[i] = any(g <= 12 for g in gaps)
+        far_both[i] = bool(gaps) and not near[i]
+        for j, name in enumerate(motifs):  # presence labels unchanged in meaning
+            assert y[i, j] == any(m == name for m, _, _ in hits)
+    np.testing.assert_array_equal(y[:, -1] == 1, near)  # the label rule: both present within distance
+    assert 0.25 < near.mean() < 0.45 and far_both.mean() > 0.15  # near pairs and far decoys planted
+    info = ds.summary["interactions"][0]
+    assert info["positives"] == int(near.sum()) and info["planted_near"] <= info["positives"]
+    again = synthetic.make_multitask(motifs, n=1500, seed=4, interactions=spec)
+    np.testing.assert_array_equal(again.splits["test"].x, ds.splits["test"].x)
+    plain = synthetic.make_multitask(motifs, n=300, seed=4)
+    same = synthetic.make_multitask(motifs, n=300, seed=4, interactions=[])
+    np.testing.assert_array_equal(plain.splits["train"].x, same.splits["train"].x)  # no option: unchanged
+    with pytest.raises(ValueError, match="two of"):
+        synthetic.make_multitask(motifs, n=10, interactions=[{"motifs": ["SP1", "XX"], "task": "t"}])
+
+
+def test_prepare_passes_interactions_from_the_config(tmp_path):
+    from cislens import config as cfg
+    from cislens.data.prepare import build
+    from cislens.motifs.meme import write_meme
+
+    config = {
+        "datasets": {
+            "pairs": {
+                "kind": "synthetic_multitask",
+                "n": 400,
+                "motifs": {"SP1": "MA0079.3", "CEBPB": "MA0466.2"},
+                "interactions": [{"motifs": ["SP1", "CEBPB"], "task": "pair"}],
+            }
+        }
+    }
+    settings = cfg.dataset_settings(config, "pairs")
+    meme = tmp_path / "motifs.meme"
+    write_meme(meme, fetch_by_ids(["MA0079.3", "MA0466.2"]))
+    ds = build(settings, {"motifs": str(meme)}, tmp_path)
+    assert ds.tasks == ["SP1", "CEBPB", "pair"]

@@ -1,4 +1,6 @@
-# Global importance analysis: embed each motif in background sequences, measure the mean effect.
+# Global importance analysis: embed patterns in background sequences, measure the mean effect.
+# Declared outputs follow `gia: experiments` only (occupancy always: the report reads it).
+from cislens.gia.outputs import rule_outputs as gia_rule_outputs
 
 
 rule gia:
@@ -6,19 +8,14 @@ rule gia:
         dataset=f"{RESULTS}/{{dataset}}/dataset.h5",
         model=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/model.keras",
         database=jaspar_db,
+        filters=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/filters.meme",
         tomtom=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/tomtom.tsv",
         truth=truth_motifs,
     output:
-        table=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/gia/occupancy.tsv",
-        plot=report(
-            f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/gia/occupancy.png",
-            category="{dataset}",
-            subcategory="GIA",
-            labels={
-                "variant": "{variant}",
-                "trial": "{trial}",
-                "figure": "motif occupancy",
-            },
+        **gia_rule_outputs(
+            f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/gia",
+            config["gia"]["experiments"],
+            report,
         ),
     log:
         "logs/gia/{dataset}/{variant}/{trial}.log",

@@ -53,6 +53,7 @@ def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str |
             k_probs=tuple(settings["k_probs"]),
             split=tuple(settings["split"]),
             seed=seed,
+            interactions=settings.get("interactions", []),
         )
     if kind == "synthetic_code":
         from .synthetic import make_code
