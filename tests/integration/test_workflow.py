@@ -64,7 +64,13 @@ TINY = {
         "n_logos": 2,
     },
     "filters": {"max_sequences": 200},
-    "gia": {"n_backgrounds": 20},
+    "gia": {
+        "n_backgrounds": 20,
+        "experiments": ["occupancy", "sites", "cooperativity", "kmer"],
+        "sites": {"n_backgrounds": 10, "max_sites": 2},
+        "cooperativity": {"n_backgrounds": 10, "distances": [0, 10]},
+        "kmer": {"n_backgrounds": 10, "k": 4},
+    },
 }
 
 
@@ -171,8 +177,11 @@ def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
         assert (tmp_path / "logs" / "train" / dataset / "cnn_small__standard" / "t0.log").stat().st_size > 0
         gia = pd.read_csv(trial / "gia" / "occupancy.tsv", sep="\t")
         assert len(gia) > 0
+        for experiment in ("sites", "cooperativity", "kmer"):
+            assert len(pd.read_csv(trial / "gia" / f"{experiment}.tsv", sep="\t")) > 0, experiment
+            assert f"<h4>{experiment}</h4>" in report, experiment
     overall = pd.read_csv(tmp_path / "results" / "summary.tsv", sep="\t")
-    assert list(overall["dataset"]) == ["multi", "multi", "multi", "genome"]
+    assert sorted(overall["dataset"]) == ["genome", "multi", "multi", "multi"]
     figures = tmp_path / "results" / "figures"
     pairs = pd.read_csv(figures / "relu_vs_exponential.tsv", sep="\t")
     assert set(pairs["variant"]) == {"cnn_small__standard", "cnn_small_exp__standard"}

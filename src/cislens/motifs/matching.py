@@ -76,7 +76,8 @@ def match_statistics(
 
 def best_hits(tomtom_df: pd.DataFrame, targets: Sequence[Motif]) -> pd.DataFrame:
     """One row per query with a hit: its lowest-p target (IDs, name, p/E/q, Tomtom offset and orientation)."""
-    columns = ["query_id", "target_id", "target_name", "p_value", "e_value", "q_value", "offset", "orientation"]
+    columns = ["query_id", "target_id", "target_name", "p_value", "e_value", "q_value"]
+    columns += ["offset", "orientation"]
     if len(tomtom_df) == 0:
         dtypes = {c: float if c.endswith("value") else (int if c == "offset" else object) for c in columns}
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})

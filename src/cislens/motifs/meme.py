@@ -115,7 +115,9 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
     return motifs
 
 
-def _read_rows(lines: list[str], i: int, width: int | None, path: str | os.PathLike) -> tuple[np.ndarray, int]:
+def _read_rows(
+    lines: list[str], i: int, width: int | None, path: str | os.PathLike
+) -> tuple[np.ndarray, int]:
     """Numeric rows (R, 4) from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
     if width is not None:  # fast path: the next ``width`` non-blank lines parsed in one go
         block, j = [], i
