@@ -355,3 +355,18 @@ def test_compiled_functions_are_reused_and_released_with_the_model(x):
     del model
     gc.collect()
     assert ref() is None  # the cache does not keep a model alive
+
+
+def test_cosine_to_centred_truth_and_what_correction_does():
+    rng = np.random.default_rng(2)
+    truth = np.full((3, 20, 4), 0.25)
+    truth[:, 5:9] = np.eye(4)[rng.integers(0, 4, (3, 4))]
+    exact = truth - 0.25
+    np.testing.assert_allclose(evaluate.cosine_similarity(exact, truth), 1.0)
+    np.testing.assert_allclose(evaluate.cosine_similarity(-exact, truth), -1.0)
+    noisy = exact + rng.normal(0, 0.3, exact.shape) + rng.normal(0, 1.0, (3, 20, 1))  # off-simplex part
+    raw = evaluate.cosine_similarity(noisy, truth)
+    corrected = evaluate.cosine_similarity(gradients.correct_gradients(noisy), truth)
+    assert (corrected > raw).all()  # removing the per-position mean can only help a positive match
+    table = evaluate.interpretability(noisy, np.eye(4)[rng.integers(0, 4, (3, 20))], truth)
+    np.testing.assert_allclose(table["cosine_mean"], raw.mean())

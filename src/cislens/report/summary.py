@@ -47,6 +47,8 @@ def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dic
             for rec in chosen.itertuples():
                 row[f"attr_auroc_{rec.method}"] = rec.auroc_mean
                 row[f"attr_aupr_{rec.method}"] = rec.aupr_mean
+                if "cosine_mean" in chosen.columns:
+                    row[f"attr_cosine_{rec.method}"] = rec.cosine_mean
             for column in (c for c in chosen.columns if c.startswith("angle_pct_above_")):
                 values = chosen[column].dropna()
                 if len(values):
