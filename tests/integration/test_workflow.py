@@ -119,6 +119,14 @@ def test_lint_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
+def test_snakefmt_is_clean() -> None:
+    snakefmt = str(Path(sys.executable).with_name("snakefmt"))
+    result = subprocess.run(
+        [snakefmt, "--check", "workflow"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One run of the tiny workflow, shared by the tests that read its results."""

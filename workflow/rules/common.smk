@@ -107,7 +107,9 @@ def report_inputs(wildcards):
     dirs = trial_dirs(wildcards.dataset)
     methods = attribution_methods()
     sources = []
-    for value in prepare_inputs(wildcards).values():  # checksummed in the provenance section
+    for value in prepare_inputs(
+        wildcards
+    ).values():  # checksummed in the provenance section
         sources += value if isinstance(value, list) else [value]
     inputs = {
         "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
