@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format dry-run clean
+.PHONY: install run test lint format dry-run clean slurm-profile test-slurm
 
 install: $(STAMP)
 
@@ -55,6 +55,26 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src scripts tests benchmarks
 	$(BIN)/snakefmt workflow
+
+# The SLURM profile, installed where `snakemake --profile slurm` looks (README: HPC):
+#   make slurm-profile ACCOUNT=lab PARTITION=cpu GPU_PARTITION=gpu [GPU_MODEL=a100] [GPU_STYLE=gpu|gres]
+#                      [GPUS=1] [CPUS_PER_GPU=8] [RUNTIME=60] [MEM_MB=8000] [JOBS=100] [PROFILE_DIR=...]
+PROFILE_DIR ?= $(HOME)/.config/snakemake/slurm
+GPU_STYLE ?= gpu
+GPUS ?= 1
+slurm-profile: install
+	@if [ -z "$(ACCOUNT)" ] || [ -z "$(PARTITION)" ]; then \
+	  echo "usage: make slurm-profile ACCOUNT=... PARTITION=... [GPU_PARTITION=...] [GPU_MODEL=...] [GPU_STYLE=gpu|gres]" >&2; \
+	  exit 2; fi
+	$(BIN)/python -m cislens.hpc.profile --account '$(ACCOUNT)' --partition '$(PARTITION)' \
+	  --gpu-style $(GPU_STYLE) --gpus $(GPUS) --dest '$(PROFILE_DIR)' \
+	  $(if $(GPU_PARTITION),--gpu-partition '$(GPU_PARTITION)') $(if $(GPU_MODEL),--gpu-model '$(GPU_MODEL)') \
+	  $(if $(CPUS_PER_GPU),--cpus-per-gpu $(CPUS_PER_GPU)) $(if $(RUNTIME),--runtime $(RUNTIME)) \
+	  $(if $(MEM_MB),--mem-mb $(MEM_MB)) $(if $(JOBS),--jobs $(JOBS))
+
+# Only the tests that run the workflow on a throwaway one-node SLURM cluster (root; installs SLURM).
+test-slurm: install
+	$(BIN)/python -m pytest tests/integration/test_slurm.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf results logs .snakemake

@@ -104,6 +104,44 @@ DEFAULT_JASPAR = {
 
 VARIANT_RE = re.compile(r"^([A-Za-z0-9_\-]+?)__([A-Za-z0-9_\-]+)$")
 
+# Job sizes on a cluster (runtime in minutes, mem_mb) of the rules that need more than the profile's
+# default-resources; the config's `resources:` overrides them (`default:` for every rule, or by rule
+# name), and `--set-resources` on the command line or in a profile overrides both.
+RULE_RESOURCES: dict[str, dict[str, Any]] = {
+    "prepare": {"runtime": 240, "mem_mb": 16000},
+    "train": {"runtime": 720, "mem_mb": 16000},
+    "attribute": {"runtime": 240, "mem_mb": 16000},
+    "gia": {"runtime": 240, "mem_mb": 16000},
+}
+
+# ENCODE: peak files named by accession, reference genomes by assembly; downloaded by the workflow.
+ENCODE_FILE_RE = re.compile(r"^ENCFF\d{3}[A-Z]{3}$")
+ENCODE_EXPERIMENT_RE = re.compile(r"^ENCSR\d{3}[A-Z]{3}$")
+DEFAULT_ENCODE: dict[str, Any] = {
+    "base_url": "https://www.encodeproject.org",
+    # Relative URLs are resolved against base_url; ENCODE's own reference FASTAs (md5 from their
+    # metadata). A mapping {url: ..., md5: ...} names any other source.
+    "genome_urls": {
+        "GRCh38": "/files/GRCh38_no_alt_analysis_set_GCA_000001405.15/@@download/"
+        "GRCh38_no_alt_analysis_set_GCA_000001405.15.fasta.gz",
+        "mm10": "/files/mm10_no_alt_analysis_set_ENCODE/@@download/mm10_no_alt_analysis_set_ENCODE.fasta.gz",
+    },
+    # An experiment accession resolves to its released narrowPeak BED of the first of these output
+    # types that it has (ENCODE's preferred default first among equals).
+    "output_types": [
+        "IDR thresholded peaks",
+        "conservative IDR thresholded peaks",
+        "optimal IDR thresholded peaks",
+        "pseudoreplicated peaks",
+        "replicated peaks",
+        "peaks",
+    ],
+    "retries": 5,
+    "timeout": 60,
+}
+ENCODE_DIR = "resources/encode"
+GENOME_DIR = "resources/genomes"
+
 
 def load_schema(path: str | os.PathLike) -> dict[str, Any]:
     with open(path) as handle:
@@ -138,7 +176,82 @@ def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     settings.setdefault("seed", int(config.get("seed", 0)))
     settings.setdefault("jaspar", dict(DEFAULT_JASPAR))
     settings["jaspar"] = {**DEFAULT_JASPAR, **settings["jaspar"]}
+    if kind == "peaks":
+        resolve_encode(settings, encode_settings(config))
     return settings
+
+
+def encode_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's `encode:` section over the defaults (genome URLs merged by assembly)."""
+    given = dict(config.get("encode") or {})
+    merged = {**DEFAULT_ENCODE, **given}
+    merged["genome_urls"] = {**DEFAULT_ENCODE["genome_urls"], **(given.get("genome_urls") or {})}
+    return merged
+
+
+def genome_source(encode: Mapping[str, Any], assembly: str) -> dict[str, Any]:
+    """{url, md5?} of an assembly in ``encode.genome_urls``."""
+    entry = encode["genome_urls"].get(assembly)
+    if entry is None:
+        raise InputError(f"config: encode.genome_urls has no URL for assembly {assembly!r}")
+    return dict(entry) if isinstance(entry, Mapping) else {"url": entry}
+
+
+def is_encode_accession(value: Any) -> bool:
+    return isinstance(value, str) and bool(ENCODE_FILE_RE.match(value) or ENCODE_EXPERIMENT_RE.match(value))
+
+
+def encode_peaks_path(accession: str, assembly: str | None) -> str:
+    """Where the workflow caches an ENCODE file (or an experiment's chosen file) for one assembly."""
+    return f"{ENCODE_DIR}/{assembly or 'any'}/{accession}.bed.gz"
+
+
+def genome_path(assembly: str) -> str:
+    return f"{GENOME_DIR}/{assembly}.fa.gz"
+
+
+def resolve_encode(settings: dict[str, Any], encode: Mapping[str, Any]) -> None:
+    """Point a `peaks` dataset's ENCODE accessions and assembly name at the files the workflow downloads.
+
+    ``genome: GRCh38`` (a key of ``encode.genome_urls``) becomes ``resources/genomes/GRCh38.fa.gz``;
+    a peak file given as ``ENCFF...`` or ``ENCSR...`` becomes ``resources/encode/<assembly>/<acc>.bed.gz``.
+    What was asked for is kept under ``settings["encode"]`` ({"peaks": {task: accession}, "genome":
+    assembly}); the DAG-time preflight skips those files until they exist. Nothing here touches the
+    network: downloads happen in the rules ``encode_peaks`` and ``encode_genome``.
+    """
+    genome = settings.get("genome")
+    assembly = settings.get("assembly")
+    downloaded_genome = None
+    if isinstance(genome, str) and genome in encode["genome_urls"]:
+        downloaded_genome = genome
+        assembly = assembly or genome
+        settings["genome"] = genome_path(genome)
+    accessions = {task: path for task, path in peak_files(settings).items() if is_encode_accession(path)}
+    if not accessions and downloaded_genome is None:
+        return
+    settings["peaks"] = {
+        task: encode_peaks_path(path, assembly) if task in accessions else path
+        for task, path in peak_files(settings).items()
+    }
+    if assembly:
+        settings["assembly"] = assembly
+    settings["encode"] = {"peaks": accessions, "genome": downloaded_genome}
+
+
+def downloaded_inputs(settings: Mapping[str, Any]) -> set[str]:
+    """Input paths of a dataset that the workflow downloads (they need not exist at DAG time)."""
+    encode = settings.get("encode") or {}
+    paths = {encode_peaks_path(acc, settings.get("assembly")) for acc in encode.get("peaks", {}).values()}
+    if encode.get("genome"):
+        paths.add(genome_path(encode["genome"]))
+    return paths
+
+
+def rule_resources(config: Mapping[str, Any], rule: str) -> dict[str, Any]:
+    """A rule's cluster resources: built-in sizes, then the config's `resources.default`, then
+    `resources.<rule>`. Only read by cluster executors (a local run is limited by --cores alone)."""
+    given = config.get("resources") or {}
+    return {**RULE_RESOURCES.get(rule, {}), **(given.get("default") or {}), **(given.get(rule) or {})}
 
 
 def peak_files(settings: Mapping[str, Any]) -> dict[str, str]:

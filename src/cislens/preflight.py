@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import peak_files
+from .config import downloaded_inputs, peak_files
 from .errors import InputError
 
 CACHE = Path(".snakemake") / "cislens-preflight.json"
@@ -62,17 +62,24 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
     from .data.peaks import is_gzip, read_peaks
     from .data.windows import filter_chroms
 
+    # ENCODE files and genomes are downloaded by rules: checked here once they exist, by prepare always.
+    pending = {path for path in downloaded_inputs(settings) if not os.path.exists(path)}
     genome = settings["genome"]
-    _require_file(genome, "genome FASTA", dataset)
-    opener = gzip.open if is_gzip(genome) else open
-    with opener(genome, "rt") as handle:
-        if not handle.readline().startswith(">"):
-            raise InputError(f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header")
+    if genome not in pending:
+        _require_file(genome, "genome FASTA", dataset)
+        opener = gzip.open if is_gzip(genome) else open
+        with opener(genome, "rt") as handle:
+            if not handle.readline().startswith(">"):
+                raise InputError(
+                    f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header"
+                )
     fai = f"{genome}.fai"
     sizes = {name: entry[0] for name, entry in read_fai(fai).items()} if os.path.exists(fai) else None
     cache = _load_cache()
     changed = False
     for task, path in peak_files(settings).items():
+        if path in pending:
+            continue
         _require_file(path, f"peak file for task {task!r}:", dataset)
         key = os.path.abspath(path)
         stamp = [*_stamp(path), settings["exclude_chroms"], *(_stamp(fai) if sizes is not None else [])]

@@ -23,6 +23,8 @@ rule attribute:
     conda:
         "../../envs/tensorflow.yaml"
     threads: config["threads"]
+    resources:
+        **rule_resources("attribute"),
     params:
         attribution=config["attribution"],
     script:

@@ -3,14 +3,27 @@ import os
 import sys
 
 from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from cislens import config as cfg
 from cislens.errors import InputError
+from cislens.hpc import prepend_pythonpath
+from cislens.hpc.slurm import normalize_job_states
 from cislens.preflight import check_dataset_inputs
 from cislens.report.figures import applicable as applicable_figures
 
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 RESULTS = "results"
+
+# scancel'd jobs must read as failed (then retried), not as running forever: cislens/hpc/slurm.py.
+normalize_job_states()
+
+# With --sdm conda the rule environments (envs/*.yaml) hold the dependencies and this checkout's
+# src/ provides the library itself (the pinned venv has it installed already).
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    prepend_pythonpath(
+        os.path.join(os.path.dirname(os.path.abspath(workflow.basedir)), "src")
+    )
 
 
 def _plan(config):
@@ -41,6 +54,11 @@ wildcard_constraints:
     variant="[A-Za-z0-9_\-]+__[A-Za-z0-9_\-]+",
     trial="t[0-9]+",
     method="|".join(config["attribution"]["methods"]),
+
+
+def rule_resources(rule):
+    """A rule's cluster job size (cislens.config.rule_resources); local runs are limited by --cores."""
+    return cfg.rule_resources(config, rule)
 
 
 def trial_dirs(dataset):

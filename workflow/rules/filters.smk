@@ -12,6 +12,8 @@ rule filters:
     conda:
         "../../envs/tensorflow.yaml"
     threads: config["threads"]
+    resources:
+        **rule_resources("filters"),
     params:
         filters=config["filters"],
     script:
@@ -39,7 +41,9 @@ rule tomtom:
     log:
         "logs/tomtom/{dataset}/{variant}/{trial}.log",
     conda:
-        "../../envs/cislens.yaml"
+        "../../envs/meme.yaml"
+    resources:
+        **rule_resources("tomtom"),
     params:
         tomtom=config["tomtom"],
         truth=lambda wc: cfg.ground_truth_motifs(SETTINGS[wc.dataset]),

@@ -22,6 +22,8 @@ rule gia:
     conda:
         "../../envs/tensorflow.yaml"
     threads: config["threads"]
+    resources:
+        **rule_resources("gia"),
     params:
         gia=config["gia"],
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),

@@ -43,6 +43,8 @@ rule synthetic_genome:
         "logs/synthetic_genome/{dataset}.log",
     conda:
         "../../envs/cislens.yaml"
+    resources:
+        **rule_resources("synthetic_genome"),
     params:
         settings=lambda wc: SETTINGS[wc.dataset],
         outdir=lambda wc: f"{RESULTS}/{wc.dataset}/inputs",
@@ -59,6 +61,8 @@ rule prepare:
         "logs/prepare/{dataset}.log",
     conda:
         "../../envs/cislens.yaml"
+    resources:
+        **rule_resources("prepare"),
     params:
         settings=lambda wc: SETTINGS[wc.dataset],
         workdir=lambda wc: f"{RESULTS}/{wc.dataset}/work",

@@ -23,6 +23,8 @@ rule train:
     conda:
         "../../envs/tensorflow.yaml"
     threads: config["threads"]
+    resources:
+        **rule_resources("train"),
     params:
         variant=lambda wc: cfg.parse_variant(config, wc.variant),
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),

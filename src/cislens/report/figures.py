@@ -46,16 +46,15 @@ def variant_table(config: Mapping[str, Any]) -> pd.DataFrame:
     from ..models.hparams import hyperparameters
 
     rows = []
+    described: dict[str, dict[str, Any]] = {}  # a variant's columns do not depend on the dataset
     for dataset in config["datasets"]:
         for variant in cfg.variant_names(config, dataset):
-            model_settings, regime = cfg.parse_variant(config, variant)
-            model_name, regime_name = cfg.VARIANT_RE.match(variant).groups()
-            hp = {k: v for k, v in model_settings.items() if k != "arch"}
-            full = hyperparameters(model_settings["arch"], **hp)
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "variant": variant,
+            if variant not in described:
+                model_settings, regime = cfg.parse_variant(config, variant)
+                model_name, regime_name = cfg.VARIANT_RE.match(variant).groups()
+                hp = {k: v for k, v in model_settings.items() if k != "arch"}
+                full = hyperparameters(model_settings["arch"], **hp)
+                described[variant] = {
                     "model": model_name,
                     "regime": regime_name,
                     "regime_kind": regime.get("kind", "standard"),
@@ -65,7 +64,7 @@ def variant_table(config: Mapping[str, Any]) -> pd.DataFrame:
                     # everything but the design variables: variants equal here differ only in those
                     "others": repr(sorted((k, repr(v)) for k, v in full.items() if k not in _DESIGN_KEYS)),
                 }
-            )
+            rows.append({"dataset": dataset, "variant": variant, **described[variant]})
     return pd.DataFrame(rows)
 
 
@@ -108,9 +107,25 @@ def applicable(config: Mapping[str, Any]) -> list[str]:
     names = []
     if len(_pool_groups(variants)):
         names.append("match_fraction_vs_pool")
-    if len(activation_pairs(variants)):
+    if _has_activation_pair(variants):
         names.append("relu_vs_exponential")
     return names
+
+
+def _has_activation_pair(variants: pd.DataFrame) -> bool:
+    """Whether :func:`activation_pairs` finds any pair, in one grouped pass (the DAG is built with it)."""
+    if variants.empty:
+        return False
+    flags = pd.DataFrame(
+        {
+            "relu": variants["activation"].eq("relu"),
+            "expo": variants["activation"].isin(EXPONENTIAL),
+        }
+    )
+    keys = [variants[k] for k in ("dataset", "arch", "regime", "others")]
+    keys.append(variants["first_pool"].fillna(-1))
+    found = flags.groupby(keys, sort=False).any()
+    return bool((found["relu"] & found["expo"]).any())
 
 
 def pool_table(trials: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:

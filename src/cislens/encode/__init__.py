@@ -1,0 +1,10 @@
+"""ENCODE inputs: peak files by file (ENCFF...) or experiment (ENCSR...) accession and reference
+genomes, downloaded with retries and resume, checked against ENCODE's md5, cached under resources/.
+
+The workflow's rules ``encode_peaks`` and ``encode_genome`` call ``python -m cislens.encode``.
+"""
+
+from .download import download, fetch_json, md5sum
+from .portal import choose_peak_file, fetch_genome, fetch_peaks
+
+__all__ = ["choose_peak_file", "download", "fetch_genome", "fetch_json", "fetch_peaks", "md5sum"]

@@ -1,0 +1,12 @@
+"""HPC helpers: the SLURM profile renderer (profile), a fix for the SLURM executor plugin (slurm),
+a throwaway one-node SLURM cluster for tests (testcluster), the library path under --sdm conda."""
+
+import os
+
+
+def prepend_pythonpath(path: str) -> None:
+    """Put ``path`` first on PYTHONPATH for the jobs Snakemake starts from here on (under --sdm conda
+    the rule environments hold the dependencies and this checkout's src/ the library itself)."""
+    current = os.environ.get("PYTHONPATH", "")
+    parts = [p for p in current.split(os.pathsep) if p and p != path]
+    os.environ["PYTHONPATH"] = os.pathsep.join([path, *parts])
