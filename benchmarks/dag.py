@@ -5,7 +5,8 @@ its own small narrowPeak file on one shared indexed genome, so the DAG-time pref
 files), ``--variants`` variants (models x regimes) and ``--trials`` trials. It times two things in a
 fresh working directory: the workflow's own planning (``common.smk``: schema validation, per-dataset
 settings, preflight, JASPAR tags, applicable figures; measured in-process) and the whole
-``snakemake -n`` (a subprocess; first run with a cold preflight cache, then a second run), in wall
+``snakemake -n`` (a subprocess; first run with a cold preflight cache, then a second run), and the
+dry run of one part as Snakemake plans it with ``--batch all=1/10`` (README: Scale), in wall
 and CPU seconds (the CPU time is what a busy machine does not inflate). Target: the dry run of 500
 datasets x 12 variants x 3 trials in under 60 s. Last line:
 ``dag: ratio=<target_s / dry_run_s> seconds=<s> cpu_seconds=<s> jobs=<n> ...`` (above 1 means faster
@@ -134,7 +135,7 @@ def planning_seconds(configfile: Path, workdir: Path) -> dict[str, float]:
     return times
 
 
-def dry_run(configfile: Path, workdir: Path) -> tuple[float, float, int]:
+def dry_run(configfile: Path, workdir: Path, extra: tuple[str, ...] = ()) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, jobs) of one ``snakemake -n``; CPU time is what a busy machine
     does not inflate."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -151,6 +152,7 @@ def dry_run(configfile: Path, workdir: Path) -> tuple[float, float, int]:
             str(workdir),
             "--configfile",
             str(configfile),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -169,6 +171,12 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=500)
     parser.add_argument("--variants", type=int, default=12)
     parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument(
+        "--batches",
+        type=int,
+        default=10,
+        help="also time planning one part, snakemake -n --batch all=1/BATCHES (0: skip)",
+    )
     parser.add_argument("--keep", action="store_true", help="print the working directory and keep it")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="cislens-dag-")
@@ -178,12 +186,17 @@ def main() -> None:
     planning = planning_seconds(configfile, workdir / "planning")
     cold, cold_cpu, jobs = dry_run(configfile, workdir)
     warm, warm_cpu, jobs_again = dry_run(configfile, workdir)
+    if args.batches:
+        part, part_cpu, part_jobs = dry_run(configfile, workdir, ("--batch", f"all=1/{args.batches}"))
     print(f"{'step':<28}{'seconds':>10}{'cpu s':>10}")
     for name, seconds in planning.items():
         print(f"{'planning: ' + name:<28}{seconds:>10.3f}")
     print(f"{'planning: total':<28}{sum(planning.values()):>10.3f}")
     print(f"{'snakemake -n (cold cache)':<28}{cold:>10.1f}{cold_cpu:>10.1f}")
     print(f"{'snakemake -n (warm cache)':<28}{warm:>10.1f}{warm_cpu:>10.1f}")
+    if args.batches:
+        label = f"--batch all=1/{args.batches}"
+        print(f"{label:<28}{part:>10.1f}{part_cpu:>10.1f}   ({part_jobs} jobs)")
     per_job = 1000 / max(jobs, 1)
     print(f"{'per job (ms, cold)':<28}{cold * per_job:>10.2f}{cold_cpu * per_job:>10.2f}")
     if args.keep:

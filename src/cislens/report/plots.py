@@ -23,7 +23,7 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 150) -> Non
 
 def plot_history(history: pd.DataFrame, path: str | os.PathLike) -> None:
     """Loss and validation metrics per epoch, with the restored (best) epoch marked."""
-    metrics = [c for c in ("val_auroc", "val_aupr") if c in history]
+    metrics = [c for c in ("val_auroc", "val_aupr", "val_pearson", "val_spearman") if c in history]
     fig, axes = plt.subplots(1, 1 + bool(metrics), figsize=(4.2 * (1 + bool(metrics)), 3.0))
     axes = [axes] if not metrics else list(axes)
     epochs = history["epoch"] if "epoch" in history else range(1, len(history) + 1)
