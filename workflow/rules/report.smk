@@ -41,10 +41,19 @@ rule report:
         "../../scripts/report.py"
 
 
+def figure_gia_tables():
+    """Every trial's spacing table when the GIA distance curves are drawn (they read nothing else)."""
+    if "gia_distance_curves" not in FIGURES:
+        return []
+    return [f"{d}/gia/spacing.tsv" for dataset in DATASETS for d in trial_dirs(dataset)]
+
+
+# Which figures apply follows from the config (cislens.report.figures.applicable, in common.smk).
 rule figures:
     input:
         trials=expand(f"{RESULTS}/{{dataset}}/trials.tsv", dataset=DATASETS),
         summaries=expand(f"{RESULTS}/{{dataset}}/summary.tsv", dataset=DATASETS),
+        spacing=figure_gia_tables(),
     output:
         summary=f"{RESULTS}/summary.tsv",
         tables=[f"{RESULTS}/figures/{name}.tsv" for name in FIGURES],
@@ -65,6 +74,7 @@ rule figures:
     params:
         datasets=DATASETS,
         names=FIGURES,
+        dirs={dataset: trial_dirs(dataset) for dataset in DATASETS},
         config=config,
     script:
         "../../scripts/figures.py"
