@@ -41,13 +41,6 @@ rule report:
         "../../scripts/report.py"
 
 
-def figure_gia_tables():
-    """Every trial's spacing table when the GIA distance curves are drawn (they read nothing else)."""
-    if "gia_distance_curves" not in FIGURES:
-        return []
-    return [f"{d}/gia/spacing.tsv" for dataset in DATASETS for d in trial_dirs(dataset)]
-
-
 # Which figures apply follows from the config (cislens.report.figures.applicable, in common.smk).
 rule figures:
     input:
