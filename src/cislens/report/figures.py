@@ -131,7 +131,7 @@ def applicable(config: Mapping[str, Any]) -> list[str]:
         names.append("match_fraction_vs_pool")
     if _has_activation_pair(variants):
         names.append("relu_vs_exponential")
-    if len(regime_pairs(variants)):
+    if _has_regime_pair(variants):
         names.append("robust_vs_standard")
     if _heatmap_applies(config, variants):
         names.append("attribution_auroc_heatmap")
@@ -142,12 +142,22 @@ def applicable(config: Mapping[str, Any]) -> list[str]:
 
 def _heatmap_applies(config: Mapping[str, Any], variants: pd.DataFrame) -> bool:
     """A dataset with planted motifs and a grid larger than one cell (methods x its variants)."""
-    methods = len((config.get("attribution") or {}).get("methods", []))
-    for dataset, settings in config["datasets"].items():
-        if (settings or {}).get("kind") in TRUTH_KINDS:
-            if methods > 1 or (variants["dataset"] == dataset).sum() > 1:
-                return True
-    return False
+    truth = [d for d, s in config["datasets"].items() if (s or {}).get("kind") in TRUTH_KINDS]
+    if not truth:
+        return False
+    if len((config.get("attribution") or {}).get("methods", [])) > 1:
+        return True
+    return bool((variants["dataset"].value_counts().reindex(truth, fill_value=0) > 1).any())
+
+
+def _has_regime_pair(variants: pd.DataFrame) -> bool:
+    """Whether :func:`regime_pairs` finds any pair, in one grouped pass (the DAG is built with it)."""
+    if variants.empty:
+        return False
+    plain = variants["regime_kind"].eq("standard")
+    flags = pd.DataFrame({"plain": plain, "other": ~plain})
+    found = flags.groupby([variants["dataset"], variants["model"]], sort=False).any()
+    return bool((found["plain"] & found["other"]).any())
 
 
 def regime_pairs(variants: pd.DataFrame) -> pd.DataFrame:
