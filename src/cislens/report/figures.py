@@ -24,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -495,7 +496,12 @@ def gia_curve_table(spacing: pd.DataFrame, measure: str = "cooperativity") -> pd
                 }
             )
     table = pd.DataFrame(out, columns=columns)
-    return table.sort_values(["dataset", "motif_a", "motif_b", "variant", "distance"], kind="stable")
+    order = {k: {v: i for i, v in enumerate(dict.fromkeys(spacing[k]))} for k in ("dataset", "variant")}
+    # datasets and variants in the config's order (as read), pairs and distances ascending
+    keys = ["dataset", "motif_a", "motif_b", "variant", "distance"]
+    return table.sort_values(
+        keys, key=lambda c: c.map(order[c.name]) if c.name in order else c, kind="stable"
+    ).reset_index(drop=True)
 
 
 def plot_gia_curves(table: pd.DataFrame, max_panels: int = 6) -> plt.Figure:
@@ -523,6 +529,7 @@ def plot_gia_curves(table: pd.DataFrame, max_panels: int = 6) -> plt.Figure:
                 (drawn,) = ax.plot(x, line["effect_mean"], color=colors[variant], lw=1, label=variant)
                 drawn.set_gid(f"mean {dataset} {a} {b} {variant}")  # tests read the plotted curve by this id
             ax.axhline(0, color="0.5", lw=0.5)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             first = rows.iloc[0]
             ax.set_title(f"{dataset}: {a} + {b} ({first['orientation']}) on {first['task']}")
             ax.set_xlabel("bases between motifs")
