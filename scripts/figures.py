@@ -3,7 +3,7 @@
 import pandas as pd
 
 from cislens.io import write_tsv
-from cislens.report.figures import read_trials, write_figures
+from cislens.report.figures import read_gia, read_trials, write_figures
 from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821
@@ -17,5 +17,7 @@ with logged(snakemake) as log:  # noqa: F821
     write_tsv(snakemake.output.summary, summary)  # noqa: F821
     trials = read_trials(dict(zip(datasets, snakemake.input.trials, strict=True)))  # noqa: F821
     outdir = f"{snakemake.output.summary.rsplit('/', 1)[0]}/figures"  # noqa: F821
-    written = write_figures(snakemake.params.config, trials, outdir, snakemake.params.names)  # noqa: F821
+    names = snakemake.params.names  # noqa: F821
+    spacing = read_gia(snakemake.params.dirs) if "gia_distance_curves" in names else None  # noqa: F821
+    written = write_figures(snakemake.params.config, trials, outdir, names, spacing=spacing)  # noqa: F821
     log.info("summary of %d datasets; figures: %s", len(datasets), ", ".join(written) or "none apply")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ def write_fasta(path: Path, records: dict[str, str], width: int = 60) -> Path:
             for i in range(0, len(seq), width):
                 handle.write(seq[i : i + width] + "\n")
     return path
+
+
+def assert_complete_pdf(path: Path) -> None:
+    """A PDF a reader opens: header, trailer, a cross-reference table where startxref says, a page."""
+    pdf = path.read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF"), path
+    offset = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    assert pdf[offset : offset + 4] == b"xref", path
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1, path
 
 
 @pytest.fixture(scope="session")

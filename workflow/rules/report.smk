@@ -41,10 +41,12 @@ rule report:
         "../../scripts/report.py"
 
 
+# Which figures apply follows from the config (cislens.report.figures.applicable, in common.smk).
 rule figures:
     input:
         trials=expand(f"{RESULTS}/{{dataset}}/trials.tsv", dataset=DATASETS),
         summaries=expand(f"{RESULTS}/{{dataset}}/summary.tsv", dataset=DATASETS),
+        spacing=figure_gia_tables(),
     output:
         summary=f"{RESULTS}/summary.tsv",
         tables=[f"{RESULTS}/figures/{name}.tsv" for name in FIGURES],
@@ -65,6 +67,7 @@ rule figures:
     params:
         datasets=DATASETS,
         names=FIGURES,
+        dirs={dataset: trial_dirs(dataset) for dataset in DATASETS},
         config=config,
     script:
         "../../scripts/figures.py"
