@@ -16,9 +16,7 @@ from .params import PottsModel, flat_to_blocks
 from .pll import check_inputs
 
 
-def weighted_covariance(
-    seqs: np.ndarray, weights: np.ndarray, q: int = Q, block: int = 4096
-) -> np.ndarray:
+def weighted_covariance(seqs: np.ndarray, weights: np.ndarray, q: int = Q, block: int = 4096) -> np.ndarray:
     """``(L*q, L*q)`` weighted covariance of the one-hot rows (weights normalised to sum to 1).
 
     Accumulated as ``sum_b X_b^T diag(p_b) X_b - mu mu^T`` over row blocks, so only one float32 block

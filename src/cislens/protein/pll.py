@@ -7,7 +7,7 @@ The objective is written the way CCMpred and GREMLIN write it, on the weighted *
     sum_n w_n sum_i -log P(x_ni | x_n,-i)  +  lambda_h |h|^2  +  lambda_J sum_{i<j} |J_ij|_F^2
 
 and is computed divided by Neff (= sum of weights; GREMLIN-TF does the same), which leaves the optimum
-unchanged and keeps the loss near "nats per sequence". Penalty conventions (``penalty=``):
+unchanged and keeps the loss near "nats per sequence". Penalty conventions (``penalty_convention=``):
 
 * ``"ccmpred"``: lambda_h = 0.01, lambda_J = 0.01 (q - 1)(L - 1) (CCMpred's 0.2 (L - 1); GREMLIN's
   lam_w = 0.01 scaled by (L - 1)(A - 1)). Fixed against a data term that grows with Neff, so per

@@ -16,7 +16,7 @@ from .pll import check_inputs
 def frequencies(seqs: np.ndarray, weights: np.ndarray | None = None, q: int = Q) -> np.ndarray:
     """Weighted state frequencies ``(L, q)`` (rows sum to 1), without pseudocount."""
     seqs, weights = check_inputs(seqs, weights, q)
-    n, length = seqs.shape
+    length = seqs.shape[1]
     index = (np.arange(length) * q + seqs.astype(np.int64)).ravel()  # no (N, L*q) one-hot in memory
     counts = np.bincount(index, weights=np.repeat(weights, length), minlength=length * q)
     return counts.reshape(length, q) / weights.sum()

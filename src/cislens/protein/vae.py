@@ -38,7 +38,9 @@ class SequenceVAE:
         return int(self.decoder.inputs[0].shape[-1])
 
 
-def build(length: int, q: int = Q, hidden: tuple[int, int] = (256, 128), latent: int = 16, l2: float = 1e-4):
+def build(
+    length: int, q: int = Q, hidden: tuple[int, int] = (256, 128), latent: int = 16, l2: float = 1e-4
+) -> tuple[object, object]:
     """The encoder and decoder models (named ``encoder`` / ``decoder`` so a saved file finds them)."""
     import keras
 
