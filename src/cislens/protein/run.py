@@ -24,6 +24,75 @@ from .params import PottsModel, load_potts, save_potts
 from .structure import column_distances, contact_truth, read_distance_table, read_pdb
 
 MODELS = ("pssm", "potts", "mg", "factored_attention", "vae")
+TF_MODELS = ("potts", "factored_attention", "vae")  # the others are numpy: no TensorFlow import, no seed
+
+
+# ------------------------------------------------------------------------------------------ planted
+def planted_family(
+    out_dir: str | os.PathLike,
+    *,
+    length: int = 50,
+    n_sequences: int = 5000,
+    n_contacts: int | None = None,
+    coupling_scale: float = 0.5,
+    field_scale: float = 2.0,
+    gap_penalty: float = 2.0,
+    burn_in: int = 200,
+    thin: int = 20,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A family with exact answers: ``alignment.fasta`` Gibbs-sampled from a planted Potts model,
+    ``distances.tsv`` (``i j score dist``: 4 for planted pairs, 12 otherwise, so any threshold in
+    between gives the planted graph), ``dms.csv`` (every single mutant of the wild type, scored by its
+    true energy change) and ``planted.h5`` (the model). The wild type, written first (the focus), is
+    the highest-energy sample with any gaps filled by the best state at that site, so DMS numbering is
+    simply column + 1."""
+    from .msa import ALPHABET, GAP, decode
+    from .simulate import gibbs_sample, planted_potts
+
+    out = Path(out_dir)
+    model, truth = planted_potts(
+        length,
+        n_contacts=n_contacts,
+        coupling_scale=coupling_scale,
+        field_scale=field_scale,
+        gap_penalty=gap_penalty,
+        seed=seed,
+    )
+    seqs = gibbs_sample(model, n_sequences, burn_in=burn_in, thin=thin, seed=seed + 1)
+    best = int(np.argmax(model.energy(seqs)))
+    wild = seqs[best].copy()
+    for col in np.flatnonzero(wild == GAP):
+        candidates = np.repeat(wild[None], GAP, axis=0)
+        candidates[:, col] = np.arange(GAP)
+        wild[col] = int(np.argmax(model.energy(candidates)))
+    seqs = np.concatenate([wild[None], np.delete(seqs, best, axis=0)])
+    with atomic_path(out / "alignment.fasta") as tmp, open(tmp, "w") as handle:
+        handle.write(f">focus/1-{length} wild type\n{decode(wild)}\n")
+        for k, row in enumerate(seqs[1:]):
+            handle.write(f">sample{k}\n{decode(row)}\n")
+    i, j = np.triu_indices(length, k=1)
+    table = pd.DataFrame({"i": i + 1, "j": j + 1, "score": 0.0, "dist": np.where(truth[i, j], 4.0, 12.0)})
+    with atomic_path(out / "distances.tsv") as tmp:
+        table.to_csv(tmp, sep=" ", index=False, header=False)
+    mutations = [[(col, int(wild[col]), a)] for col in range(length) for a in range(GAP) if a != wild[col]]
+    dms_table = pd.DataFrame(
+        {
+            "mutant": [f"{ALPHABET[m[0][1]]}{m[0][0] + 1}{ALPHABET[m[0][2]]}" for m in mutations],
+            "score": effects.mutation_effects(model, wild, mutations),
+        }
+    )
+    with atomic_path(out / "dms.csv") as tmp:
+        dms_table.to_csv(tmp, index=False)
+    save_potts(model, out / "planted.h5")
+    return {
+        "length": length,
+        "n_sequences": len(seqs),
+        "n_contacts": int(truth.sum() // 2),
+        "n_mutants": len(dms_table),
+        "wild_type": decode(wild),
+        "gap_fraction": float((seqs == GAP).mean()),
+    }
 
 
 # ------------------------------------------------------------------------------------------ prepare
@@ -128,9 +197,10 @@ def fit(
     record: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Fit model ``name`` on a prepared alignment, save it to ``out`` (suffix per ``model_path``)."""
-    from ..seeding import set_seed
+    if name in TF_MODELS:  # PSSM and MG are deterministic and need no TensorFlow start-up
+        from ..seeding import set_seed
 
-    set_seed(seed, deterministic=False)
+        set_seed(seed, deterministic=False)
     msa, weights = load_prepared(prepared)
     start = time.perf_counter()
     model = fit_model(name, msa.seqs, weights, params, seed=seed)
@@ -238,6 +308,42 @@ def evaluate(
             predicted, frame["score"].to_numpy(), out_dir / "dms.png", rho=rho, label=label or "model"
         )
     write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def evaluate_trial(
+    prepared: str | os.PathLike,
+    model_dir: str | os.PathLike,
+    fit_record: str | os.PathLike,
+    kind: str,
+    metrics_out: str | os.PathLike,
+    figures_dir: str | os.PathLike,
+    *,
+    truth: dict[str, Any],
+    label: str = "",
+    n_samples: int = 50,
+) -> dict[str, Any]:
+    """:func:`evaluate` for the workflow: tables and figures land in ``figures_dir`` (replaced as a
+    whole, atomically), the metrics plus the fit's record (seed, seconds, Neff, final loss) in
+    ``metrics_out``. ``truth`` holds evaluate's structure / DMS keywords (pdb, distance_table, dms, ...)."""
+    import json
+
+    from ..io import atomic_dir
+
+    record = json.loads(Path(fit_record).read_text())
+    model_file = model_path(model_dir, kind)
+    with atomic_dir(figures_dir) as folder:
+        metrics = evaluate(prepared, model_file, folder, label=label, n_samples=n_samples, **truth)
+        (folder / "metrics.json").unlink()  # kept once, beside the fit record's values
+    metrics.update(
+        kind=kind,
+        seed=record.get("seed"),
+        fit_seconds=record.get("seconds"),
+        neff=record.get("neff"),
+        n_seqs=record.get("n_seqs"),
+        final_loss=record.get("final_loss"),
+    )
+    write_json(metrics_out, metrics)
     return metrics
 
 
