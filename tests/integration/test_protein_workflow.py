@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -94,6 +95,13 @@ def test_planted_family_end_to_end(protein_run: tuple[Path, Path]) -> None:
     assert not leftovers, leftovers
     again = snakemake(tmp_path, configfile, "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    packed = tmp_path / "report.zip"  # the evaluation figures are report() outputs too
+    made = snakemake(tmp_path, configfile, "--report", str(packed))
+    assert made.returncode == 0, made.stderr[-3000:]
+    with zipfile.ZipFile(packed) as archive:
+        names = archive.namelist()
+    assert sum(name.endswith("contact_map.png") for name in names) == 3
+    assert any(name.endswith("attention.png") for name in names)
 
 
 def _msa_family(tmp_path: Path) -> tuple[Path, Path]:
