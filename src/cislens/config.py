@@ -92,7 +92,43 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "test_chroms": ["chr6"],
     },
     "h5": {},
+    # Protein families (README: Protein branch). Alignment options mirror cislens.protein.run.prepare;
+    # structure and DMS options mirror cislens.protein.run.evaluate.
+    "msa": {
+        "format": None,
+        "focus": 0,
+        "first_residue": None,
+        "max_gap_fraction": 0.5,
+        "drop_focus_gaps": False,
+        "identity": 0.8,
+        "pdb": None,
+        "chain": None,
+        "mapping": "align",
+        "distance_table": None,
+        "table_index": "columns",
+        "threshold": 8.0,
+        "dms": None,
+        "dms_score": "score",
+    },
+    # A Potts model with planted couplings (cislens.protein.simulate), Gibbs-sampled: exact contacts
+    # and exact mutation effects, no download.
+    "planted_potts": {
+        "length": 50,
+        "n_sequences": 5000,
+        "n_contacts": None,
+        "coupling_scale": 0.5,
+        "field_scale": 2.0,
+        "gap_penalty": 2.0,
+        "burn_in": 200,
+        "thin": 20,
+        "max_gap_fraction": 0.5,
+        "identity": 0.8,
+    },
 }
+
+PROTEIN_KINDS = ("msa", "planted_potts")
+# Settings of a protein model entry that are read at evaluation, not passed to the model's fit.
+PROTEIN_EVAL_KEYS = {"vae": ("n_samples",)}
 
 DEFAULT_JASPAR = {
     "release": "JASPAR2016",
@@ -112,6 +148,10 @@ RULE_RESOURCES: dict[str, dict[str, Any]] = {
     "train": {"runtime": 720, "mem_mb": 16000},
     "attribute": {"runtime": 240, "mem_mb": 16000},
     "gia": {"runtime": 240, "mem_mb": 16000},
+    # Protein branch: weights are O(N^2) in sequences; a Potts fit holds (L*21)^2 couplings.
+    "protein_prepare": {"runtime": 120, "mem_mb": 16000},
+    "protein_fit": {"runtime": 480, "mem_mb": 32000},
+    "protein_evaluate": {"runtime": 60, "mem_mb": 16000},
 }
 
 # ENCODE: peak files named by accession, reference genomes by assembly; downloaded by the workflow.
@@ -174,6 +214,8 @@ def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     settings = copy.deepcopy(KIND_DEFAULTS[kind])
     settings.update(copy.deepcopy(raw))
     settings.setdefault("seed", int(config.get("seed", 0)))
+    if kind in PROTEIN_KINDS:
+        return settings
     settings.setdefault("jaspar", dict(DEFAULT_JASPAR))
     settings["jaspar"] = {**DEFAULT_JASPAR, **settings["jaspar"]}
     if kind == "peaks":
@@ -297,6 +339,12 @@ def check_settings(name: str, settings: Mapping[str, Any]) -> None:
             raise InputError(f"{where}: hold-out {unknown} not among the generated {names[0]}..{names[-1]}")
         if settings["peak_width"][0] < 60:
             raise InputError(f"{where}.peak_width: peaks narrower than 60 bp leave no room for motifs")
+    if settings["kind"] == "msa" and settings["pdb"] and settings["distance_table"]:
+        raise InputError(f"{where}: give pdb or distance_table for the true contacts, not both")
+    if settings["kind"] == "planted_potts":
+        pairs = settings["length"] * (settings["length"] - 1) // 2
+        if settings["n_contacts"] is not None and settings["n_contacts"] > pairs:
+            raise InputError(f"{where}.n_contacts: {settings['n_contacts']} > the {pairs} pairs of length")
     if (
         settings["kind"] in ("synthetic_multitask", "synthetic_code")
         and abs(sum(settings["split"]) - 1) > 1e-6
@@ -312,12 +360,42 @@ def workflow_plan(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         check_settings(name, settings)
         if settings["kind"] == "peaks":
             peak_files(settings)
-        plan[name] = {
-            "settings": settings,
-            "variants": variant_names(config, name),
-            "trials": trial_names(config, name),
-        }
+        variants = protein_model_names(config, name) if is_protein(settings) else variant_names(config, name)
+        plan[name] = {"settings": settings, "variants": variants, "trials": trial_names(config, name)}
     return plan
+
+
+def is_protein(settings: Mapping[str, Any]) -> bool:
+    """Whether a dataset belongs to the protein branch (its own rules: workflow/rules/protein.smk)."""
+    return settings["kind"] in PROTEIN_KINDS
+
+
+def protein_model_names(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """A protein dataset's models: its own `models` list, else every entry of `protein_models`."""
+    models = config.get("protein_models") or {}
+    chosen = config["datasets"][dataset].get("models", list(models))
+    if not chosen:
+        raise InputError(f"config: datasets.{dataset}: protein dataset but no protein_models are configured")
+    for name in chosen:
+        if name not in models:
+            raise InputError(
+                f"config: datasets.{dataset}.models: unknown protein model {name!r} "
+                f"(protein_models: {', '.join(models) or 'none'})"
+            )
+    return list(chosen)
+
+
+def protein_model(config: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``(kind, fit keyword arguments, evaluation options)`` of one `protein_models` entry."""
+    models = config.get("protein_models") or {}
+    if name not in models:
+        raise InputError(f"config: protein_models: unknown protein model {name!r} ({', '.join(models)})")
+    settings = dict(models[name])
+    kind = settings.pop("kind")
+    evaluation = {k: settings.pop(k) for k in PROTEIN_EVAL_KEYS.get(kind, ()) if k in settings}
+    if kind == "vae" and "hidden" in settings:
+        settings["hidden"] = tuple(settings["hidden"])
+    return kind, settings, evaluation
 
 
 def ground_truth_motifs(settings: Mapping[str, Any]) -> dict[str, str]:
@@ -333,7 +411,9 @@ def ground_truth_motifs(settings: Mapping[str, Any]) -> dict[str, str]:
 def variant_names(config: Mapping[str, Any], dataset: str) -> list[str]:
     """Variants of one dataset: its own list, else the global list; each checked against models/regimes."""
     settings = config["datasets"][dataset]
-    variants = settings.get("variants", config["variants"])
+    variants = settings.get("variants", config.get("variants"))
+    if not variants:
+        raise InputError(f"config: variants: required for the genomics dataset {dataset!r}")
     for variant in variants:
         parse_variant(config, variant)
     return list(variants)

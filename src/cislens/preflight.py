@@ -53,6 +53,9 @@ def _save_cache(cache: dict[str, Any]) -> None:
 def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
     """Raise InputError (one line) for a missing, empty or malformed input of one dataset."""
     kind = settings["kind"]
+    if kind == "msa":
+        _check_msa_inputs(dataset, settings)
+        return
     if kind == "h5":
         _require_file(settings["path"], "h5 file", dataset)
         return
@@ -97,3 +100,37 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
             changed = True
     if changed:
         _save_cache(cache)
+
+
+def _check_msa_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
+    """Alignment, structure and DMS files exist; a DMS table's mutants match the focus sequence (a
+    numbering offset fails here, in one line, not after the models are fitted)."""
+    _require_file(settings["alignment"], "alignment", dataset)
+    for key, what in (("pdb", "PDB file"), ("distance_table", "distance table"), ("dms", "DMS table")):
+        if settings.get(key):
+            _require_file(settings[key], what, dataset)
+    if not settings.get("dms"):
+        return
+    options = ("format", "focus", "first_residue", "max_gap_fraction", "drop_focus_gaps", "dms_score")
+    stamp = [*_stamp(settings["alignment"]), *_stamp(settings["dms"]), *(settings.get(k) for k in options)]
+    key = f"dms:{os.path.abspath(settings['dms'])}"
+    cache = _load_cache()
+    if cache.get(key) == stamp:
+        return
+    from .protein.dms import read_dms
+    from .protein.msa import read_msa
+
+    try:
+        msa = read_msa(
+            settings["alignment"],
+            fmt=settings.get("format"),
+            focus=settings.get("focus", 0),
+            first_residue=settings.get("first_residue"),
+            max_gap_fraction=settings.get("max_gap_fraction"),
+            drop_focus_gaps=settings.get("drop_focus_gaps", False),
+        )
+        read_dms(settings["dms"], msa, score_column=settings.get("dms_score", "score"))
+    except InputError as error:
+        raise InputError(f"datasets.{dataset}: {error}") from None
+    cache[key] = stamp
+    _save_cache(cache)

@@ -1,5 +1,6 @@
 # Config validation and the target lists every other rule file uses.
 import os
+import re
 import sys
 
 from snakemake.utils import validate
@@ -47,6 +48,13 @@ SETTINGS = {name: entry["settings"] for name, entry in PLAN.items()}
 VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
 TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
 FIGURES = applicable_figures(config)
+PROTEIN = [name for name in DATASETS if cfg.is_protein(SETTINGS[name])]
+PROTEIN_MODELS = sorted({model for name in PROTEIN for model in VARIANTS[name]})
+
+
+def alternatives(names):
+    """A wildcard regex matching exactly these names (and nothing when there are none)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
 wildcard_constraints:
@@ -114,6 +122,11 @@ def prepare_inputs(wildcards):
 
 def trial_outputs(wildcards):
     dirs = trial_dirs(wildcards.dataset)
+    if wildcards.dataset in PROTEIN:
+        return {
+            "metrics": [f"{d}/metrics.json" for d in dirs],
+            "evaluation": [f"{d}/evaluation" for d in dirs],
+        }
     return {
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "interpretability": [f"{d}/attribution/interpretability.tsv" for d in dirs],
@@ -129,6 +142,8 @@ def figure_gia_tables():
 
 
 def report_inputs(wildcards):
+    if wildcards.dataset in PROTEIN:
+        return protein_report_inputs(wildcards)
     dirs = trial_dirs(wildcards.dataset)
     methods = attribution_methods()
     sources = []
@@ -155,3 +170,63 @@ def report_inputs(wildcards):
         ],
     }
     return inputs
+
+
+# ------------------------------------------------------------------ protein families (protein.smk)
+PLANTED = [name for name in PROTEIN if SETTINGS[name]["kind"] == "planted_potts"]
+
+
+def protein_alignment(wildcards):
+    settings = SETTINGS[wildcards.dataset]
+    if settings["kind"] == "planted_potts":
+        return f"{RESULTS}/{wildcards.dataset}/inputs/alignment.fasta"
+    return settings["alignment"]
+
+
+def protein_truth(dataset):
+    """evaluate's structure / DMS keywords: the planted family's files, or the msa dataset's own."""
+    settings = SETTINGS[dataset]
+    if settings["kind"] == "planted_potts":
+        made = f"{RESULTS}/{dataset}/inputs"
+        return {
+            "distance_table": f"{made}/distances.tsv",
+            "table_index": "columns",
+            "threshold": 8.0,
+            "dms": f"{made}/dms.csv",
+        }
+    keys = (
+        "pdb",
+        "chain",
+        "mapping",
+        "distance_table",
+        "table_index",
+        "threshold",
+        "dms",
+        "dms_score",
+    )
+    truth = {key: settings[key] for key in keys}
+    return {key: value for key, value in truth.items() if value is not None}
+
+
+def protein_truth_files(wildcards):
+    truth = protein_truth(wildcards.dataset)
+    return [truth[key] for key in ("pdb", "distance_table", "dms") if key in truth]
+
+
+def protein_report_inputs(wildcards):
+    dataset = wildcards.dataset
+    dirs = trial_dirs(dataset)
+    sources = [protein_alignment(wildcards), *protein_truth_files(wildcards)]
+    if SETTINGS[dataset]["kind"] == "planted_potts":
+        sources += [
+            f"{RESULTS}/{dataset}/inputs/{name}"
+            for name in ("planted.h5", "planted.json")
+        ]
+    return {
+        "dataset": f"{RESULTS}/{dataset}/msa.json",
+        "summary": f"{RESULTS}/{dataset}/summary.tsv",
+        "sources": sources,
+        "trial_files": [
+            f"{d}/{name}" for d in dirs for name in ("metrics.json", "evaluation")
+        ],
+    }

@@ -19,6 +19,7 @@ rule summarise:
     params:
         dirs=lambda wc: trial_dirs(wc.dataset),
         truth_threshold=config["attribution"]["truth_threshold"],
+        protein=lambda wc: wc.dataset in PROTEIN,
     script:
         "../../scripts/summarise.py"
 
@@ -37,6 +38,7 @@ rule report:
         dirs=lambda wc: trial_dirs(wc.dataset),
         settings=lambda wc: SETTINGS[wc.dataset],
         config=config,
+        protein=lambda wc: wc.dataset in PROTEIN,
     script:
         "../../scripts/report.py"
 

@@ -70,7 +70,9 @@ def variant_table(config: Mapping[str, Any]) -> pd.DataFrame:
 
     rows = []
     described: dict[str, dict[str, Any]] = {}  # a variant's columns do not depend on the dataset
-    for dataset in config["datasets"]:
+    for dataset, settings in config["datasets"].items():
+        if settings["kind"] in cfg.PROTEIN_KINDS:
+            continue  # protein models have no first layer: no design-principle figures
         for variant in cfg.variant_names(config, dataset):
             if variant not in described:
                 model_settings, regime = cfg.parse_variant(config, variant)
@@ -128,6 +130,8 @@ def applicable(config: Mapping[str, Any]) -> list[str]:
     """The figures this config's variants support."""
     variants = variant_table(config)
     names = []
+    if variants.empty:  # a protein-only config
+        return names
     if len(_pool_groups(variants)):
         names.append("match_fraction_vs_pool")
     if _has_activation_pair(variants):

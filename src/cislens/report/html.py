@@ -240,6 +240,7 @@ def _provenance(
     settings: Mapping[str, Any],
     trial_dirs: Sequence[Path],
     inputs: Sequence[str | os.PathLike],
+    trials: pd.DataFrame | None = None,
 ) -> str:
     versions = []
     for name in PACKAGES:
@@ -261,7 +262,7 @@ def _provenance(
         f"<p>cislens commit {html.escape(commit)}; Python {platform.python_version()}; written {when}.</p>"
         + _table(pd.DataFrame(versions))
         + "<h3>Trials</h3>"
-        + _table(_trial_provenance(trial_dirs))
+        + _table(_trial_provenance(trial_dirs) if trials is None else trials)
         + "<h3>Inputs</h3>"
         + _table(_checksums(inputs))
         + f"<details><summary>Dataset settings</summary><pre>{html.escape(yaml.safe_dump(dict(settings)))}"
@@ -319,6 +320,194 @@ def write_report(
     nav = " · ".join(f"<a href='#{key}'>{html.escape(title)}</a>" for key, title in SECTIONS)
     body = [f"<h1>cislens report: {html.escape(dataset_name)}</h1>", f"<nav>{nav}</nav>"]
     for key, title in SECTIONS:
+        body += [f"<section id='{key}'><h2>{html.escape(title)}</h2>", content[key], "</section>"]
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
+        f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+    with atomic_open(path) as handle:
+        handle.write(page)
+
+
+# ------------------------------------------------------------------------------------ protein branch
+PROTEIN_SECTIONS = (("dataset", "Family"), ("protein", "Protein models"), ("provenance", "Provenance"))
+
+
+def _figure_img(fig: Any, alt: str) -> str:
+    """A matplotlib figure drawn at report time (from result tables), embedded as PNG."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _family_section(
+    msa_summary: str | os.PathLike, settings: Mapping[str, Any], inputs: Sequence[str]
+) -> str:
+    record = json.loads(Path(msa_summary).read_text())
+    rows = [{"property": key.replace("_", " "), "value": value} for key, value in record.items()]
+    parts = [
+        f"<p>Kind <b>{html.escape(settings['kind'])}</b>: sequences weighted at "
+        f"{record.get('identity', 0.8):.0%} identity; Neff is the sum of the weights.</p>",
+        _table(pd.DataFrame(rows).astype(str)),
+    ]
+    planted = [p for p in inputs if str(p).endswith("planted.json")]
+    if planted:
+        made = json.loads(Path(planted[0]).read_text())
+        parts.append(
+            "<h3>Planted model</h3><p class='note'>Gibbs samples of a Potts model with couplings only on "
+            "the planted pairs: true contacts are exactly those pairs, and the DMS table holds every single "
+            "mutant of the wild type (the focus) scored by its true energy change.</p>"
+            + _table(pd.DataFrame([{k: v for k, v in made.items() if k != "wild_type"}]))
+            + f"<p class='note'>Wild type: <code>{html.escape(str(made.get('wild_type', '')))}</code></p>"
+        )
+    truth = [f"{key}: {settings[key]}" for key in ("pdb", "distance_table", "dms") if settings.get(key)]
+    if truth:
+        parts.append(
+            f"<p>Truth: {html.escape('; '.join(truth))} (contact when distance < "
+            f"{settings.get('threshold', 8.0)} Å).</p>"
+        )
+    return "\n".join(parts)
+
+
+def _precision_curves_img(trial_dirs: Sequence[Path], min_separation: int = 6) -> str:
+    """Precision of the top-k pairs (|i - j| >= 6, pairs with a known distance) for each model's first
+    trial on one plot, read back from the ranked contacts.tsv tables."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves, length = {}, None
+    for trial_dir in trial_dirs:
+        table_path = trial_dir / "evaluation" / "contacts.tsv"
+        model = trial_dir.parent.name
+        if model in curves or not table_path.exists():
+            continue
+        table = pd.read_csv(table_path, sep="\t")
+        length = int(max(table["i"].max(), table["j"].max()) + 1)
+        far = (table["column_j"] - table["column_i"]).abs() >= min_separation
+        hits = table.loc[far, "contact"].dropna().astype(float).to_numpy()[: 5 * length]
+        curves[model] = np.cumsum(hits) / np.arange(1, hits.size + 1)
+    if not curves:
+        return ""
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    for model, curve in curves.items():
+        ax.plot(np.arange(1, curve.size + 1), curve, label=model, lw=1.4)
+    for frac, style in ((1, "--"), (2, ":"), (5, "-.")):
+        ax.axvline(length / frac, color="0.6", ls=style, lw=0.8)
+    ax.set(
+        xlabel=f"top k predicted pairs (|i - j| >= {min_separation}); lines at L, L/2, L/5",
+        ylabel="precision",
+        ylim=(0, 1.02),
+        xscale="log",
+    )
+    ax.legend(frameon=False, fontsize=8)
+    return _figure_img(fig, "precision of the top-k contacts, all models")
+
+
+def _protein_section(summary: pd.DataFrame, trial_dirs: Sequence[Path]) -> str:
+    parts = [
+        "<h3>Models</h3>",
+        _table(_mean_sd_table(summary)),
+        '<p class="note">Mean ± sd over trials. precision_K_sepS: fraction of the top K pairs (K = L, L/2, '
+        "L/5) at |i - j| >= S that are true contacts (Frobenius norm with APC); dms_spearman: Spearman "
+        "correlation of predicted effects with the DMS scores.</p>",
+    ]
+    rows = []
+    for trial_dir in trial_dirs:
+        table_path = trial_dir / "evaluation" / "precision.tsv"
+        if table_path.exists():
+            table = pd.read_csv(table_path, sep="\t")
+            row = {"model": trial_dir.parent.name, "trial": trial_dir.name}
+            row.update({f"P@{r.top} sep{r.min_separation}": r.precision for r in table.itertuples()})
+            rows.append(row)
+    if rows:
+        parts += ["<h3>Contact precision</h3>", _table(pd.DataFrame(rows)), _precision_curves_img(trial_dirs)]
+        parts.append(
+            "<h3>Contact maps</h3><p class='note'>Upper triangle: the top L predicted pairs "
+            "(true or false positive); lower triangle: the true contacts.</p>"
+        )
+        for trial_dir in trial_dirs:
+            png = trial_dir / "evaluation" / "contact_map.png"
+            if png.exists():
+                parts.append(
+                    f"<h4>{html.escape(_label(trial_dir))}</h4>"
+                    + _img(png, f"contact map {_label(trial_dir)}")
+                )
+    effects = []
+    for trial_dir in trial_dirs:
+        png = trial_dir / "evaluation" / "dms.png"
+        if png.exists():
+            effects.append(
+                f"<h4>{html.escape(_label(trial_dir))}</h4>" + _img(png, f"DMS scatter {_label(trial_dir)}")
+            )
+    if effects:
+        parts += [
+            "<h3>Mutation effects</h3><p class='note'>Predicted effect (energy or ELBO difference, "
+            "mutant minus wild type) against the measured DMS score.</p>",
+            *effects,
+        ]
+    heads = []
+    for trial_dir in trial_dirs:
+        png = trial_dir / "evaluation" / "attention.png"
+        if png.exists():
+            heads.append(
+                f"<h4>{html.escape(_label(trial_dir))}</h4>"
+                + _img(png, f"attention heads {_label(trial_dir)}")
+            )
+    if heads:
+        parts += [
+            "<h3>Attention heads</h3><p class='note'>Factored attention's per-head maps, ordered by "
+            "their own contact precision at L/2.</p>",
+            *heads,
+        ]
+    return "\n".join(parts)
+
+
+def _protein_trials(trial_dirs: Sequence[Path]) -> pd.DataFrame:
+    rows = []
+    for trial_dir in trial_dirs:
+        metrics = json.loads((trial_dir / "metrics.json").read_text())
+        rows.append(
+            {
+                "model": trial_dir.parent.name,
+                "kind": metrics.get("kind"),
+                "trial": trial_dir.name,
+                "seed": metrics.get("seed"),
+                "fit seconds": metrics.get("fit_seconds"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_protein_report(
+    path: str | os.PathLike,
+    dataset_name: str,
+    msa_summary: str | os.PathLike,
+    summary_path: str | os.PathLike,
+    trial_dirs: Sequence[str | os.PathLike],
+    config: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    inputs: Sequence[str | os.PathLike] = (),
+) -> None:
+    """results/{dataset}/report.html of a protein family, from result files only (no model is loaded)."""
+    trials = [Path(d) for d in trial_dirs]
+    content = {
+        "dataset": _family_section(msa_summary, settings, [str(p) for p in inputs]),
+        "protein": _protein_section(pd.read_csv(summary_path, sep="\t"), trials),
+        "provenance": _provenance(config, settings, trials, list(inputs), _protein_trials(trials)),
+    }
+    nav = " · ".join(f"<a href='#{key}'>{html.escape(title)}</a>" for key, title in PROTEIN_SECTIONS)
+    body = [f"<h1>cislens report: {html.escape(dataset_name)}</h1>", f"<nav>{nav}</nav>"]
+    for key, title in PROTEIN_SECTIONS:
         body += [f"<section id='{key}'><h2>{html.escape(title)}</h2>", content[key], "</section>"]
     page = (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "

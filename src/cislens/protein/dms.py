@@ -1,0 +1,85 @@
+"""Deep mutational scanning tables: ``mutant,score`` rows with mutants like ``K15A`` (``:``-joined for
+multiple mutations), checked against the focus sequence so a numbering offset fails loudly, not silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .msa import ALPHABET, GAP, MSA
+
+_MUTANT = re.compile(r"^([A-Z])(\d+)([A-Z])$")
+
+
+def parse_mutant(text: str) -> list[tuple[str, int, str]]:
+    """``"K15A:L20G"`` -> ``[("K", 15, "A"), ("L", 20, "G")]``; raises InputError on anything else."""
+    parts = [p.strip() for p in str(text).replace(";", ":").split(":") if p.strip()]
+    out = []
+    for part in parts:
+        match = _MUTANT.match(part.upper())
+        if not match or match.group(3) not in ALPHABET[:GAP]:
+            raise InputError(
+                f"mutant {text!r}: {part!r} is not of the form K15A (wild type, position, mutant)"
+            )
+        out.append((match.group(1), int(match.group(2)), match.group(3)))
+    if not out:
+        raise InputError(f"mutant {text!r} is empty")
+    return out
+
+
+def read_dms(
+    path: str | os.PathLike, msa: MSA, *, mutant_column: str = "mutant", score_column: str = "score"
+) -> pd.DataFrame:
+    """The table with ``mutations`` (list of (alignment column or -1, wt state, mutant state)) added.
+
+    Positions use the focus sequence's numbering (``msa.first_residue`` for its first residue); a wrong
+    wild-type letter raises a one-line InputError naming the mutant and position. Mutations at
+    positions whose column was filtered out get column -1 (their effect is NaN downstream).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"DMS table {path} does not exist")
+    frame = pd.read_csv(path, sep=None, engine="python")
+    for column in (mutant_column, score_column):
+        if column not in frame:
+            raise InputError(f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
+    column_of = {int(pos): k for k, pos in enumerate(msa.positions) if pos > 0}
+    first, sequence = msa.first_residue, msa.focus_sequence
+    parsed = []
+    for mutant in frame[mutant_column].astype(str):
+        mutations = []
+        for wt, pos, mt in parse_mutant(mutant):
+            index = pos - first
+            if not 0 <= index < len(sequence):
+                raise InputError(
+                    f"{path}: mutant {mutant}: position {pos} is outside the focus sequence "
+                    f"({first}-{first + len(sequence) - 1})"
+                )
+            if sequence[index] != wt:
+                raise InputError(
+                    f"{path}: mutant {mutant}: position {pos} is {sequence[index]} in the focus sequence, "
+                    f"not {wt} (check the numbering offset)"
+                )
+            mutations.append((column_of.get(pos, -1), ALPHABET.index(wt), ALPHABET.index(mt)))
+        parsed.append(mutations)
+    out = frame.rename(columns={mutant_column: "mutant", score_column: "score"})[["mutant", "score"]].copy()
+    out["mutations"] = parsed
+    out["n_mutations"] = [len(m) for m in parsed]
+    out["score"] = pd.to_numeric(out["score"], errors="coerce")
+    return out
+
+
+def apply_mutations(wild_type: np.ndarray, mutations: list[tuple[int, int, int]]) -> np.ndarray | None:
+    """The mutated state vector, or None when any mutation lies outside the kept columns."""
+    seq = np.array(wild_type, copy=True)
+    for column, _, mt in mutations:
+        if column < 0:
+            return None
+        seq[column] = mt
+    return seq

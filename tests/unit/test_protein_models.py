@@ -1,0 +1,194 @@
+"""Protein models on tiny alignments: PSSM, pseudo-likelihood Potts, MG, factored attention, VAE,
+mutation effects and model files."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from cislens.errors import InputError
+from cislens.protein import effects, factored_attention, mg, pll, potts, pssm, simulate, vae
+from cislens.protein.msa import Q, one_hot
+from cislens.protein.params import PottsModel, load_potts, save_potts, symmetrize
+
+
+@pytest.fixture(scope="module")
+def planted():
+    model, contacts = simulate.planted_potts(12, n_contacts=10, coupling_scale=1.0, seed=3)
+    seqs = simulate.gibbs_sample(model, 1000, burn_in=100, thin=10, seed=4)
+    return model, contacts, seqs
+
+
+def test_pssm_frequencies_and_fields():
+    seqs = np.array([[0, 1], [0, 2], [3, 1]])
+    weights = np.array([1.0, 1.0, 2.0])
+    f = pssm.frequencies(seqs, weights)
+    assert f[0, 0] == pytest.approx(0.5) and f[0, 3] == pytest.approx(0.5) and f[1, 1] == pytest.approx(0.75)
+    np.testing.assert_allclose(f.sum(axis=1), 1.0)
+    model = pssm.fit(seqs, weights, pseudocount=1.0)
+    # h = log((count + 1/q) / (Neff + 1)) up to a per-position constant
+    expected = np.log((f[1] * 4 + 1 / Q) / 5)
+    np.testing.assert_allclose(model.h[1] - model.h[1, 0], expected - expected[0], rtol=1e-5)
+    np.testing.assert_allclose(model.h.sum(axis=1), 0, atol=1e-4)
+    assert model.J is None
+
+
+def test_penalty_conventions():
+    ccm = pll.penalty(75, 1000.0, convention="ccmpred")
+    assert ccm.j == pytest.approx(0.01 * 20 * 74 / 1000) and ccm.h == pytest.approx(0.01 / 1000)
+    ours = pll.penalty(75, 1000.0)
+    assert ours.j == pytest.approx(0.02) and ours.h == pytest.approx(0.01 / 1000)
+    assert pll.penalty(75, 1000.0, convention="plmdca").h == pytest.approx(0.01)
+    assert pll.penalty(75, 1000.0, lambda_j=50.0).j == pytest.approx(0.05)
+    with pytest.raises(InputError, match="unknown penalty convention"):
+        pll.penalty(75, 1000.0, convention="x")
+
+
+def test_segment_sum_fields_and_gradient_match_dense_one_hot():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    seqs = rng.integers(0, Q, size=(40, 5))
+    seqs[10:20] = seqs[0]  # duplicates are collapsed into one weighted row
+    weights = rng.uniform(0.2, 1.0, size=40)
+    data = pll.PseudoLikelihood(seqs, weights)
+    assert data.n_unique == len(np.unique(seqs, axis=0)) <= 31
+    free = tf.Variable(rng.normal(size=(5 * Q, 5 * Q)).astype(np.float32))
+    h = tf.Variable(rng.normal(size=(5, Q)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        loss = data.nll(h, data.couplings(free))
+    g_free, g_h = tape.gradient(loss, [free, h])
+    # the same objective written densely over all 40 rows
+    x = tf.constant(one_hot(seqs))
+    with tf.GradientTape() as tape:
+        couplings = data.couplings(free)
+        logits = tf.reshape(x @ couplings, (40, 5, Q)) + h
+        site = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=seqs.astype(np.int32), logits=logits)
+        dense = tf.reduce_sum(weights.astype(np.float32) * tf.reduce_sum(site, 1)) / weights.sum()
+    d_free, d_h = tape.gradient(dense, [free, h])
+    assert float(loss) == pytest.approx(float(dense), rel=1e-5)
+    np.testing.assert_allclose(g_free.numpy(), d_free.numpy(), atol=1e-5)
+    np.testing.assert_allclose(g_h.numpy(), d_h.numpy(), atol=1e-5)
+    for chunks in (1, 7, 100):  # the parallel split changes nothing but the op count
+        other = pll.PseudoLikelihood(seqs, weights, chunks=chunks)
+        with tf.GradientTape() as tape:
+            value = other.nll(h, other.couplings(free))
+        assert float(value) == pytest.approx(float(loss), rel=1e-6)
+        np.testing.assert_allclose(tape.gradient(value, free).numpy(), g_free.numpy(), atol=1e-6)
+
+
+def test_potts_fit_structure_and_recovery(planted):
+    _, contacts, seqs = planted
+    fit = potts.fit(seqs, None, iterations=60, progress=False)
+    assert fit.J.shape == (12, 12, Q, Q) and fit.h.shape == (12, Q)
+    np.testing.assert_allclose(fit.J, fit.J.transpose(1, 0, 3, 2), atol=1e-6)
+    assert np.all(fit.J[np.arange(12), np.arange(12)] == 0)
+    assert fit.info["model"] == "potts" and np.isfinite(fit.info["final_loss"])
+    from cislens.protein.contacts import contact_map, precision_at
+
+    assert precision_at(contact_map(fit.J), contacts, 10, min_separation=1) >= 0.7
+
+
+def test_bad_inputs_are_input_errors():
+    with pytest.raises(InputError, match="states must lie in"):
+        potts.fit(np.array([[0, 25]]), progress=False)
+    with pytest.raises(InputError, match="non-negative sequence weights"):
+        pssm.fit(np.zeros((3, 4), dtype=int), np.array([1.0, -1.0, 1.0]))
+
+
+def test_mg_couplings_are_symmetric_inverse_covariance(planted):
+    _, _, seqs = planted
+    fit = mg.fit(seqs)
+    assert fit.J.shape == (12, 12, Q, Q)
+    np.testing.assert_allclose(fit.J, fit.J.transpose(1, 0, 3, 2), atol=1e-4)
+    assert np.all(fit.J[np.arange(12), np.arange(12)] == 0)
+    assert fit.info["shrinkage"] == pytest.approx(4.5 / np.sqrt(1000))
+
+
+def test_blockwise_covariance_matches_direct_formula():
+    rng = np.random.default_rng(0)
+    seqs, weights = rng.integers(0, Q, size=(300, 7)), rng.random(300)
+    x = one_hot(seqs, Q, np.float64)
+    p = weights / weights.sum()
+    centred = x - p @ x
+    direct = (centred * p[:, None]).T @ centred
+    np.testing.assert_allclose(mg.weighted_covariance(seqs, weights, block=64), direct, atol=1e-7)
+    np.testing.assert_allclose(pssm.frequencies(seqs, weights).ravel(), p @ x, atol=1e-12)
+
+
+def test_factored_attention_shapes_and_heads(planted):
+    _, _, seqs = planted
+    fit = factored_attention.fit(seqs, heads=4, dim=8, iterations=20, progress=False, seed=1)
+    attention = fit.arrays["attention"]
+    assert attention.shape == (4, 12, 12) and fit.arrays["values"].shape == (4, Q, Q)
+    np.testing.assert_allclose(attention.sum(axis=-1), 1.0, atol=1e-5)
+    assert np.all(np.diagonal(attention, axis1=1, axis2=2) < 1e-6)  # no self-attention
+    np.testing.assert_allclose(fit.J, fit.J.transpose(1, 0, 3, 2), atol=1e-6)
+    assert factored_attention.head_maps(fit).shape == (4, 12, 12)
+
+
+def test_energy_and_single_mutant_scan_agree_and_are_gauge_invariant(planted):
+    model, _, seqs = planted
+    wt = seqs[0]
+    scan = effects.single_mutant_scan(model, wt)
+    muts = [[(i, int(wt[i]), a)] for i in range(12) for a in range(Q)]
+    np.testing.assert_allclose(effects.mutation_effects(model, wt, muts).reshape(12, Q), scan, atol=1e-4)
+    assert np.all(scan[np.arange(12), wt] == 0)
+    # gauge change: move u(a) from block (i, j) into field i; every energy difference is unchanged
+    rng = np.random.default_rng(0)
+    J, h = model.J.astype(np.float64).copy(), model.h.astype(np.float64).copy()
+    for i, j in ((0, 3), (2, 5), (1, 7)):
+        u = rng.normal(size=Q)
+        J[i, j] += u[:, None]
+        J[j, i] += u[None, :]
+        h[i] -= u
+    other = PottsModel(h=h, J=J)
+    np.testing.assert_allclose(effects.single_mutant_scan(other, wt), scan, atol=1e-4)
+    double = [[(0, int(wt[0]), 1), (3, int(wt[3]), 2)], [(5, int(wt[5]), 4), (-1, 0, 0)]]
+    got = effects.mutation_effects(other, wt, double)
+    assert got[0] == pytest.approx(effects.mutation_effects(model, wt, double)[0], abs=1e-4)
+    assert np.isnan(got[1])  # a filtered-out column gives NaN, not an error
+
+
+def test_spearman_ignores_non_finite():
+    assert effects.spearman([1, 2, 3, np.nan], [2, 4, 9, 1]) == pytest.approx(1.0)
+    assert np.isnan(effects.spearman([1, np.nan], [1, 2]))
+
+
+def test_potts_file_round_trip(tmp_path, planted):
+    model, _, _ = planted
+    model.arrays["attention"] = np.ones((2, 12, 12), dtype=np.float32)
+    model.info["note"] = "x"
+    save_potts(model, tmp_path / "m.h5")
+    back = load_potts(tmp_path / "m.h5")
+    np.testing.assert_allclose(back.J, model.J)
+    np.testing.assert_allclose(back.h, model.h)
+    assert back.info["note"] == "x" and back.arrays["attention"].shape == (2, 12, 12)
+    del model.arrays["attention"]
+
+
+def test_symmetrize_zeroes_diagonal_blocks():
+    rng = np.random.default_rng(0)
+    s = symmetrize(rng.normal(size=(3, 3, 4, 4)))
+    np.testing.assert_allclose(s, s.transpose(1, 0, 3, 2))
+    assert np.all(s[[0, 1, 2], [0, 1, 2]] == 0)
+
+
+def test_vae_trains_saves_and_scores_mutants(tmp_path, planted):
+    _, _, seqs = planted
+    model = vae.fit(seqs, None, hidden=(32, 16), latent=4, steps=60, batch_size=64, progress=False, seed=0)
+    assert len(model.history) == 60 and model.history[-1] < model.history[0]
+    wt = seqs[0]
+    muts = [[(0, int(wt[0]), (int(wt[0]) + 1) % 20)], [(-1, 0, 1)], []]
+    delta = vae.mutation_effects(model, wt, muts, n_samples=8)
+    assert np.isfinite(delta[0]) and np.isnan(delta[1]) and delta[2] == pytest.approx(0.0, abs=1e-5)
+    vae.save_vae(model, tmp_path / "v.keras")
+    back = vae.load_vae(tmp_path / "v.keras")
+    assert back.latent == 4 and back.length == 12
+    np.testing.assert_allclose(
+        vae.elbo(back, seqs[:5], n_samples=4), vae.elbo(model, seqs[:5], n_samples=4), rtol=1e-5
+    )

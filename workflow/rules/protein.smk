@@ -1,0 +1,101 @@
+# Protein families (kinds msa, planted_potts): alignment -> results/{dataset}/msa.h5 -> one fitted model
+# per protein model and trial -> contacts, precision, mutation effects and figures (metrics.json); the
+# shared summarise and report rules then read them (cislens.protein.run does the work).
+
+
+rule planted_potts:
+    output:
+        alignment=f"{RESULTS}/{{dataset}}/inputs/alignment.fasta",
+        distances=f"{RESULTS}/{{dataset}}/inputs/distances.tsv",
+        dms=f"{RESULTS}/{{dataset}}/inputs/dms.csv",
+        model=f"{RESULTS}/{{dataset}}/inputs/planted.h5",
+        summary=f"{RESULTS}/{{dataset}}/inputs/planted.json",
+    log:
+        "logs/planted_potts/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(PLANTED),
+    conda:
+        "../../envs/cislens.yaml"
+    resources:
+        **rule_resources("planted_potts"),
+    params:
+        settings=lambda wc: SETTINGS[wc.dataset],
+        outdir=lambda wc: f"{RESULTS}/{wc.dataset}/inputs",
+    script:
+        "../../scripts/protein_planted.py"
+
+
+rule protein_prepare:
+    input:
+        alignment=protein_alignment,
+    output:
+        msa=f"{RESULTS}/{{dataset}}/msa.h5",
+        summary=f"{RESULTS}/{{dataset}}/msa.json",
+    log:
+        "logs/protein_prepare/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(PROTEIN),
+    conda:
+        "../../envs/cislens.yaml"
+    resources:
+        **rule_resources("protein_prepare"),
+    params:
+        settings=lambda wc: SETTINGS[wc.dataset],
+    script:
+        "../../scripts/protein_prepare.py"
+
+
+# CPU by default (PSSM and MG are numpy; the shipped families fit in minutes on CPU); for large
+# families tag it for a GPU with `resources: {protein_fit: {gpu: 1, ...}}` (README: Protein branch).
+rule protein_fit:
+    input:
+        msa=f"{RESULTS}/{{dataset}}/msa.h5",
+    output:
+        model=directory(f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/model"),
+        record=f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/fit.json",
+    log:
+        "logs/protein_fit/{dataset}/{model}/{trial}.log",
+    wildcard_constraints:
+        dataset=alternatives(PROTEIN),
+        model=alternatives(PROTEIN_MODELS),
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: config["threads"]
+    resources:
+        **rule_resources("protein_fit"),
+    params:
+        model=lambda wc: cfg.protein_model(config, wc.model),
+        seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),
+    script:
+        "../../scripts/protein_fit.py"
+
+
+rule protein_evaluate:
+    input:
+        msa=f"{RESULTS}/{{dataset}}/msa.h5",
+        model=f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/model",
+        record=f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/fit.json",
+        truth=protein_truth_files,
+    output:
+        metrics=f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/metrics.json",
+        figures=report(
+            directory(f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/evaluation"),
+            patterns=["{name}.png"],
+            category="{dataset}",
+            subcategory="Protein models",
+            labels={"model": "{model}", "trial": "{trial}", "figure": "{name}"},
+        ),
+    log:
+        "logs/protein_evaluate/{dataset}/{model}/{trial}.log",
+    wildcard_constraints:
+        dataset=alternatives(PROTEIN),
+        model=alternatives(PROTEIN_MODELS),
+    conda:
+        "../../envs/tensorflow.yaml"
+    resources:
+        **rule_resources("protein_evaluate"),
+    params:
+        model=lambda wc: cfg.protein_model(config, wc.model),
+        truth=lambda wc: protein_truth(wc.dataset),
+    script:
+        "../../scripts/protein_evaluate.py"
