@@ -138,7 +138,12 @@ def figure_gia_tables():
     """Every trial's spacing table when the GIA distance curves are drawn (they read nothing else)."""
     if "gia_distance_curves" not in FIGURES:
         return []
-    return [f"{d}/gia/spacing.tsv" for dataset in DATASETS for d in trial_dirs(dataset)]
+    return [
+        f"{d}/gia/spacing.tsv"
+        for dataset in DATASETS
+        if dataset not in PROTEIN  # protein trials have no GIA
+        for d in trial_dirs(dataset)
+    ]
 
 
 def report_inputs(wildcards):

@@ -69,7 +69,11 @@ rule figures:
     params:
         datasets=DATASETS,
         names=FIGURES,
-        dirs={dataset: trial_dirs(dataset) for dataset in DATASETS},
+        dirs={
+            dataset: trial_dirs(dataset)
+            for dataset in DATASETS
+            if dataset not in PROTEIN
+        },
         config=config,
     script:
         "../../scripts/figures.py"
