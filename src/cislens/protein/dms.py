@@ -83,3 +83,17 @@ def apply_mutations(wild_type: np.ndarray, mutations: list[tuple[int, int, int]]
             return None
         seq[column] = mt
     return seq
+
+
+def mutant_batch(
+    wild_type: np.ndarray, mutations: list[list[tuple[int, int, int]]]
+) -> tuple[list[np.ndarray], list[int]]:
+    """The scorable mutants' state vectors and their indices in ``mutations`` (mutants touching a
+    filtered-out column are left out, so every model scores them as NaN the same way)."""
+    seqs, where = [], []
+    for k, muts in enumerate(mutations):
+        seq = apply_mutations(wild_type, muts)
+        if seq is not None:
+            seqs.append(seq)
+            where.append(k)
+    return seqs, where

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .dms import apply_mutations
+from .dms import mutant_batch
 from .msa import ALPHABET, GAP
 from .params import PottsModel
 
@@ -38,12 +38,7 @@ def mutation_effects(
     wt = np.asarray(wild_type)
     reference = model.energy(wt[None])[0]
     out = np.full(len(mutations), np.nan)
-    seqs, where = [], []
-    for k, muts in enumerate(mutations):
-        seq = apply_mutations(wt, muts)
-        if seq is not None:
-            seqs.append(seq)
-            where.append(k)
+    seqs, where = mutant_batch(wt, mutations)
     if seqs:
         out[where] = model.energy(np.stack(seqs)) - reference
     return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import atomic_path
-from .dms import apply_mutations
+from .dms import mutant_batch
 from .msa import Q
 from .pll import check_inputs
 
@@ -148,12 +148,7 @@ def mutation_effects(
     """``ELBO(mutant) - ELBO(wild type)`` per mutation list; NaN where a column was filtered out."""
     wt = np.asarray(wild_type)
     out = np.full(len(mutations), np.nan)
-    seqs, where = [], []
-    for k, muts in enumerate(mutations):
-        seq = apply_mutations(wt, muts)
-        if seq is not None:
-            seqs.append(seq)
-            where.append(k)
+    seqs, where = mutant_batch(wt, mutations)
     values = elbo(model, np.stack([wt, *seqs]), n_samples=n_samples, seed=seed)
     out[where] = values[1:] - values[0]
     return out

@@ -288,6 +288,27 @@ def _trial_provenance(trial_dirs: Sequence[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _write_page(
+    path: str | os.PathLike,
+    dataset_name: str,
+    sections: Sequence[tuple[str, str]],
+    content: Mapping[str, str],
+) -> None:
+    """One self-contained page: title, a nav bar, and a <section id=key> per section, written atomically."""
+    nav = " · ".join(f"<a href='#{key}'>{html.escape(title)}</a>" for key, title in sections)
+    body = [f"<h1>cislens report: {html.escape(dataset_name)}</h1>", f"<nav>{nav}</nav>"]
+    for key, title in sections:
+        body += [f"<section id='{key}'><h2>{html.escape(title)}</h2>", content[key], "</section>"]
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
+        f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+    with atomic_open(path) as handle:
+        handle.write(page)
+
+
 def write_report(
     path: str | os.PathLike,
     dataset_name: str,
@@ -317,18 +338,7 @@ def write_report(
         "gia": _gia_section(trials),
         "provenance": _provenance(config, settings, trials, [dataset_path, *inputs]),
     }
-    nav = " · ".join(f"<a href='#{key}'>{html.escape(title)}</a>" for key, title in SECTIONS)
-    body = [f"<h1>cislens report: {html.escape(dataset_name)}</h1>", f"<nav>{nav}</nav>"]
-    for key, title in SECTIONS:
-        body += [f"<section id='{key}'><h2>{html.escape(title)}</h2>", content[key], "</section>"]
-    page = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
-        f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
-        + "\n".join(body)
-        + "</body></html>\n"
-    )
-    with atomic_open(path) as handle:
-        handle.write(page)
+    _write_page(path, dataset_name, SECTIONS, content)
 
 
 # ------------------------------------------------------------------------------------ protein branch
@@ -505,15 +515,4 @@ def write_protein_report(
         "protein": _protein_section(pd.read_csv(summary_path, sep="\t"), trials),
         "provenance": _provenance(config, settings, trials, list(inputs), _protein_trials(trials)),
     }
-    nav = " · ".join(f"<a href='#{key}'>{html.escape(title)}</a>" for key, title in PROTEIN_SECTIONS)
-    body = [f"<h1>cislens report: {html.escape(dataset_name)}</h1>", f"<nav>{nav}</nav>"]
-    for key, title in PROTEIN_SECTIONS:
-        body += [f"<section id='{key}'><h2>{html.escape(title)}</h2>", content[key], "</section>"]
-    page = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>cislens: "
-        f"{html.escape(dataset_name)}</title><style>{_CSS}</style></head><body>"
-        + "\n".join(body)
-        + "</body></html>\n"
-    )
-    with atomic_open(path) as handle:
-        handle.write(page)
+    _write_page(path, dataset_name, PROTEIN_SECTIONS, content)
