@@ -49,6 +49,7 @@ VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
 TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
 FIGURES = applicable_figures(config)
 PROTEIN = [name for name in DATASETS if cfg.is_protein(SETTINGS[name])]
+GENOMICS = [name for name in DATASETS if name not in PROTEIN]
 PROTEIN_MODELS = sorted({model for name in PROTEIN for model in VARIANTS[name]})
 
 
@@ -58,10 +59,10 @@ def alternatives(names):
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS),
+    dataset=alternatives(DATASETS),
     variant="[A-Za-z0-9_\-]+__[A-Za-z0-9_\-]+",
     trial="t[0-9]+",
-    method="|".join(config["attribution"]["methods"]),
+    method=alternatives(config["attribution"]["methods"]),
 
 
 def rule_resources(rule):
@@ -138,12 +139,7 @@ def figure_gia_tables():
     """Every trial's spacing table when the GIA distance curves are drawn (they read nothing else)."""
     if "gia_distance_curves" not in FIGURES:
         return []
-    return [
-        f"{d}/gia/spacing.tsv"
-        for dataset in DATASETS
-        if dataset not in PROTEIN  # protein trials have no GIA
-        for d in trial_dirs(dataset)
-    ]
+    return [f"{d}/gia/spacing.tsv" for dataset in GENOMICS for d in trial_dirs(dataset)]
 
 
 def report_inputs(wildcards):
@@ -151,10 +147,8 @@ def report_inputs(wildcards):
         return protein_report_inputs(wildcards)
     dirs = trial_dirs(wildcards.dataset)
     methods = attribution_methods()
-    sources = []
-    for value in prepare_inputs(
-        wildcards
-    ).values():  # checksummed in the provenance section
+    sources = []  # checksummed in the provenance section
+    for value in prepare_inputs(wildcards).values():
         sources += value if isinstance(value, list) else [value]
     inputs = {
         "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",

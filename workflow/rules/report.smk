@@ -69,11 +69,7 @@ rule figures:
     params:
         datasets=DATASETS,
         names=FIGURES,
-        dirs={
-            dataset: trial_dirs(dataset)
-            for dataset in DATASETS
-            if dataset not in PROTEIN
-        },
+        dirs={dataset: trial_dirs(dataset) for dataset in GENOMICS},
         config=config,
     script:
         "../../scripts/figures.py"

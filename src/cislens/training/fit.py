@@ -28,6 +28,15 @@ def task_type_of(model: keras.Model) -> str:
     return "binary" if getattr(activation, "__name__", "") == "sigmoid" else "regression"
 
 
+def loss_for(task_type: str) -> keras.losses.Loss:
+    """The training loss of a task type; validation_logs scores the validation set with the same."""
+    if task_type == "binary":
+        return keras.losses.BinaryCrossentropy()
+    if task_type == "regression":
+        return keras.losses.MeanSquaredError()
+    raise InputError(f"unknown task_type {task_type!r}; valid: binary, regression")
+
+
 def compile_model(
     model: keras.Model,
     *,
@@ -48,8 +57,8 @@ def compile_model(
     no training-set AUC is computed on every batch."""
     task_type = task_type or task_type_of(model)
     n_tasks = n_tasks or int(model.output.shape[-1])
+    loss = loss_for(task_type)
     if task_type == "binary":
-        loss: Any = keras.losses.BinaryCrossentropy()
         multi = n_tasks > 1
         metric_objects: list[Any] = [
             keras.metrics.AUC(
@@ -59,12 +68,9 @@ def compile_model(
                 curve="PR", multi_label=multi, num_labels=n_tasks if multi else None, name="aupr"
             ),
         ]
-    elif task_type == "regression":
-        loss = keras.losses.MeanSquaredError()
+    else:
         # axis=0: correlate each task across sequences (the default, -1, correlates across tasks).
         metric_objects = [keras.metrics.PearsonCorrelation(axis=0, name="pearson")]
-    else:
-        raise InputError(f"unknown task_type {task_type!r}; valid: binary, regression")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=loss,
@@ -85,9 +91,8 @@ def validation_logs(
     from .metrics import evaluate_predictions
 
     pred = model.predict(x, batch_size=max(int(batch_size), 256), verbose=0)
-    loss_fn = keras.losses.BinaryCrossentropy() if task_type == "binary" else keras.losses.MeanSquaredError()
     y = np.asarray(y, dtype=np.float32).reshape(pred.shape)
-    loss = float(keras.ops.convert_to_numpy(loss_fn(y, pred)))
+    loss = float(keras.ops.convert_to_numpy(loss_for(task_type)(y, pred)))
     loss += float(sum(float(keras.ops.convert_to_numpy(penalty)) for penalty in model.losses))
     scores = evaluate_predictions(y, pred, [str(t) for t in range(pred.shape[-1])], task_type)
     keys = VALIDATION_KEYS[task_type][1:]
@@ -275,8 +280,6 @@ def train(
             )
             logs = {k: float(v[-1]) for k, v in fit.history.items() if k != "learning_rate"}
             logs.update(validation_logs(model, data[2], data[3], task_type, batch_size))
-            if monitor not in logs:
-                raise InputError(f"monitor {monitor!r} is not a logged metric; logged: {', '.join(logs)}")
             logs.update(epoch=len(state.rows) + 1, lr=state.learning_rate, phase=phase)
             state.rows.append(logs)
             state.epoch += 1
