@@ -39,8 +39,9 @@ per pass: 128 for saliency, 256 for integrated gradients, DeepSHAP (128 sequence
 tangermeme's ``batch_size`` counts pairs) and ISM (mutants). tangermeme's own default is 32;
 ``--peer-default-batch`` adds tangermeme rows at 32 (shown, not used for the ratios).
 
-Each framework runs in its own subprocess with the same thread count (TF intra-op threads ==
-``torch.set_num_threads``, all cores by default), one process at a time, in interleaved rounds (ours,
+Each framework runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``; all
+by default) with the same thread count (TF's pools as a workflow job sets them, ``limit_threads``, ==
+``torch.set_num_threads``), one process at a time, in interleaved rounds (ours,
 peer, ours, peer, ...). In every process each method is first called untimed on a few sequences (warm-up:
 imports, oneDNN kernels, graph tracing), then on one sequence (the "1-seq s" column: the fixed cost of a
 call), then ``--repeats`` times on all N sequences; a row's time is its best full call over all rounds.
@@ -118,9 +119,10 @@ def _warm_count(method: str) -> int:
 # ------------------------------------------------------------------------------------------ prepare
 def worker_prepare(workdir: Path, sizes: dict[str, int], threads: int) -> dict:
     """Train CNN-25 briefly, save it, its weights (npz), the test sequences, references and logits."""
-    import tensorflow as tf
+    from cislens.threads import limit_threads, pin_cores
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    pin_cores(threads)
+    limit_threads(threads)
     import keras
 
     from cislens.attribution.references import make_baselines
@@ -182,9 +184,10 @@ def _timed_calls(fn, x: np.ndarray, method: str, repeats: int) -> tuple[dict, np
 
 
 def worker_ours(workdir: Path, sizes: dict[str, int], threads: int, repeats: int, save: bool) -> dict:
-    import tensorflow as tf
+    from cislens.threads import limit_threads, pin_cores
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    pin_cores(threads)
+    limit_threads(threads)
     from cislens.attribution.deeplift import deep_lift_shap
     from cislens.attribution.gradients import integrated_gradients, saliency
     from cislens.attribution.ism import ism
@@ -295,6 +298,9 @@ def worker_peer(
 ) -> dict:
     import torch
 
+    from cislens.threads import pin_cores
+
+    pin_cores(threads)
     torch.set_num_threads(threads)
     import tangermeme.saturation_mutagenesis as tm_sm
     from tangermeme.deep_lift_shap import deep_lift_shap

@@ -11,10 +11,12 @@ Work: one motif (SP1 consensus, 10 bp) embedded at the centre of N profile backg
   MaxPool1d, channels-last flatten, Linear) in eval mode, then the mean of y_after - y_before.
 
 Ours runs at its default batch (1024); tangermeme at 32 (its default), 256 and 1024, and the ratio uses
-tangermeme's fastest batch. Both use all cores (TF intra-op threads == ``torch.set_num_threads``). Each
-side runs in its own subprocess (so neither's thread pool disturbs the other), one after another, in
-interleaved rounds; a row's time is its best call after a warm-up call. All rows' mean effects must agree
-(max |difference| printed; the run fails above 1e-3), so every row did the same work on the same model.
+tangermeme's fastest batch. Both are confined to the same cores (``cislens.threads.pin_cores``; all by
+default) with the same thread count (TF's pools as a workflow job sets them, ``limit_threads``, ==
+``torch.set_num_threads``). Each side runs in its own subprocess (so neither's thread pool disturbs the
+other), one after another, in interleaved rounds; a row's time is its best call after a warm-up call. All
+rows' mean effects must agree (max |difference| printed; the run fails above 1e-3), so every row did the
+same work on the same model.
 
     .venv/bin/python benchmarks/gia.py          # N = 2,000 backgrounds, 2 rounds x 3 calls, ~1 min on 2 cores
     .venv/bin/python benchmarks/gia.py --full   # N = 20,000 backgrounds
@@ -71,9 +73,10 @@ def _timed(calls: dict[int, object], repeats: int) -> tuple[dict[int, list[float
 # ----------------------------------------------------------------------------------------- workers
 def worker_keras(n: int, repeats: int, threads: int, batches: list[int], weights: str) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    import tensorflow as tf
+    from cislens.threads import limit_threads, pin_cores
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    pin_cores(threads)
+    limit_threads(threads)
     import keras
 
     from cislens.gia.experiments import scorer
@@ -147,6 +150,9 @@ def worker_torch(n: int, repeats: int, threads: int, batches: list[int], weights
     import torch
     from tangermeme.marginalize import marginalize
 
+    from cislens.threads import pin_cores
+
+    pin_cores(threads)
     torch.set_num_threads(threads)
     model = torch_cnn25(weights)
     x = torch.from_numpy(np.ascontiguousarray(make_backgrounds(n).transpose(0, 2, 1)))

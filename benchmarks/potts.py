@@ -16,7 +16,8 @@ side by side to show the work is the same.
   for the coupling fields, i.e. our sparse algorithm in PyTorch, so the ratio does not rest on the
   algorithm alone.
 
-Each fit runs in its own subprocess with the same thread count, one after another, in interleaved rounds;
+Each fit runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``) with the same
+thread count, one after another, in interleaved rounds;
 a row's time is its best round. Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (peak resident
 set size, what the OS charged) of a separate subprocess fitting L = 300 (500 sequences, 2 iterations), and
 the same minus the RSS right after imports and loading the MSA (the fit's own increment); tracemalloc
@@ -82,9 +83,10 @@ def _peak_mb() -> float:
 def worker_ours(seqs: np.ndarray, weights: np.ndarray, iterations: int, threads: int) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    import tensorflow as tf
+    from cislens.threads import limit_threads, pin_cores
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    pin_cores(threads)
+    limit_threads(threads)
     from cislens.protein import potts
 
     baseline = _rss_mb()
@@ -103,6 +105,9 @@ def worker_torch(seqs: np.ndarray, weights: np.ndarray, iterations: int, threads
     import torch
     import torch.nn.functional as F
 
+    from cislens.threads import pin_cores
+
+    pin_cores(threads)
     torch.set_num_threads(threads)
     baseline = _rss_mb()
     start = time.perf_counter()

@@ -14,18 +14,18 @@ cislens learning rate, binary cross-entropy.
   the same lr/eps, a plain loop over a fresh shuffled index per epoch (no DataLoader, no metrics);
   one warm-up epoch, then the same number of timed epochs. Parameter counts are asserted equal.
 
-Each framework runs in its own subprocess with the same thread count (all cores: TF intra-op threads ==
-``torch.set_num_threads``), so neither's thread pool or oneDNN state disturbs the other; the processes run
-one after another, never concurrently, in interleaved rounds; a row's s/epoch is its best timed epoch (other
-work on the cores inflates epochs, and PyTorch's OpenMP pool suffers most from it). Extra cislens rows
-(``--variants``) re-run ours with one ``model.compile`` option added to ``compile_model``'s call:
-``speN`` = steps_per_execution=N (cislens compiles with 10; the default extra row is spe1, Keras'
-default), ``jit`` = jit_compile=True (XLA; ~4x slower on CPU),
-``auc`` = with Keras' per-batch AUROC/AUPR training metrics, as cislens trained until 2026-11 (diagnostic:
-their cost). The achievable peak is the best
-float32 numpy matmul (2048^3); a theoretical peak is estimated from /proc/cpuinfo (AVX-512/AVX2 FMA
-lanes x 2 FMA units x cores x GHz).
-Training FLOPs per sequence are counted analytically: forward multiply-adds x 2, backward ~2x forward.
+Each framework runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``; all by
+default) with the same thread count (TF's pools as a train job sets them, ``limit_threads``: intra-op ==
+``torch.set_num_threads``, inter-op min(2, threads)), so neither's thread pool or oneDNN state disturbs the
+other; the processes run one after another, never concurrently, in interleaved rounds; a row's s/epoch is
+its best timed epoch (other work on the cores inflates epochs, and PyTorch's OpenMP pool suffers most from
+it). Extra cislens rows (``--variants``) re-run ours with one ``model.compile`` option added to
+``compile_model``'s call: ``speN`` = steps_per_execution=N (cislens compiles with 10; the default extra row
+is spe1, Keras' default), ``jit`` = jit_compile=True (XLA; ~4x slower on CPU), ``auc`` = with Keras'
+per-batch AUROC/AUPR training metrics, as cislens trained until 2026-11 (diagnostic: their cost). The
+achievable peak is the best float32 numpy matmul (2048^3); a theoretical peak is estimated from
+/proc/cpuinfo (AVX-512/AVX2 FMA lanes x 2 FMA units x cores x GHz). Training FLOPs per sequence are counted
+analytically: forward multiply-adds x 2, backward ~2x forward.
 
     .venv/bin/python benchmarks/train.py         # 6,000 sequences, 2 rounds x 3 epochs, ~1 min on 2 cores
     .venv/bin/python benchmarks/train.py --full  # 30,000 sequences, 5 timed epochs
@@ -97,9 +97,10 @@ def train_flops_per_sequence() -> float:
 def worker_keras(n: int, epochs: int, threads: int, variant: str) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    import tensorflow as tf
+    from cislens.threads import limit_threads, pin_cores
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    pin_cores(threads)
+    limit_threads(threads)  # as a train job sets its pools from the rule's threads
     import keras
 
     from cislens.models.zoo import build_model
@@ -136,6 +137,9 @@ def worker_torch(n: int, epochs: int, threads: int) -> dict:
     import torch
     from torch import nn
 
+    from cislens.threads import pin_cores
+
+    pin_cores(threads)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
 
