@@ -26,10 +26,11 @@ cannot see TensorFlow's or PyTorch's C++ allocations.
     .venv/bin/python benchmarks/potts.py          # L 100, 1,000 sequences, 50 iterations, 2 rounds, ~1.5 min
     .venv/bin/python benchmarks/potts.py --full   # L 200, 5,000 sequences, 100 iterations, 3 rounds
 
-The default L is a typical domain. The ratio depends on size and on other load on the cores: on 2 shared
-cores we measured 1.30 at the default (L 100, 1,000 sequences, 50 iterations) but 0.77 at L 64 (1,500
-sequences, 30 iterations), where J (7 MB) stays in cache for PyTorch's embedding_bag and TensorFlow's
-one-time start-up (~0.6 s of the 2.7 s) weighs more.
+The default L is a typical domain. With both workers confined to the same cores of a quiet 2-core machine
+the ratio to the sparse PyTorch fit measured 0.76-1.11 on one core and 0.78-0.86 on two. It depends on
+size and on other load: on shared cores PyTorch's pool stalls and the ratio rises (1.30 was measured so,
+before the workers were pinned), and at L 64 (1,500 sequences, 30 iterations) J (7 MB) stays in cache for
+PyTorch's embedding_bag and TensorFlow's one-time start-up weighs more (0.77 then).
 
 The last line is ``potts: ratio=<worst peer time / our time> ours_s=<..> peer_s=<..> sparse_peer_s=<..>
 ours_peak_mb_L300=<..> peer_peak_mb_L300=<..>``.
