@@ -21,7 +21,9 @@ def pin_cores(n: int) -> list[int]:
 
     A thread count alone does not bound the cores a framework occupies: TensorFlow runs independent ops
     on its inter-op pool and its input pipeline on threads of its own, so "1 thread" could still keep
-    two cores busy. Returns the cores kept; without ``sched_setaffinity`` (non-Linux) nothing changes.
+    two cores busy. For benchmarks only: jobs running side by side would all take the same first cores
+    (SLURM's cgroups already bound a cluster job). Returns the cores kept; without ``sched_setaffinity``
+    (non-Linux) nothing changes.
     """
     if not hasattr(os, "sched_setaffinity"):
         return list(range(max(1, int(n))))
