@@ -81,6 +81,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cislens.threads import allowed_cores
+
 LENGTH, N_TASKS, FIRST_POOL = 200, 12, 25
 STEPS, N_REFS, TASK = 50, 20, 0
 N_TRAIN, EPOCHS, TRAIN_BATCH, LEARNING_RATE = 6000, 5, 100, 1e-2  # held-out AUROC ~0.87 in ~10 s
@@ -101,13 +103,6 @@ PEER_LABELS = {
     "tangermeme_fast": "tangermeme fastISM",
     "captum": "captum",
 }
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def _warm_count(method: str) -> int:
@@ -443,7 +438,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2, --full 3)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma list of methods to run")
     parser.add_argument("--repeats", type=int, default=2, help="timed full calls per method and process")
-    parser.add_argument("--threads", type=int, default=_threads(), help="threads for both frameworks")
+    parser.add_argument(
+        "--threads", type=int, default=len(allowed_cores()), help="threads for both frameworks"
+    )
     parser.add_argument(
         "--peer-default-batch", action="store_true", help="add tangermeme rows at its default batch size 32"
     )

@@ -37,15 +37,10 @@ import time
 
 import numpy as np
 
+from cislens.threads import allowed_cores
+
 LENGTH, N_TASKS, FIRST_POOL = 200, 12, 25
 MOTIF = "GGGGCGGGGC"  # SP1 consensus
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def make_backgrounds(n: int, seed: int = 0) -> np.ndarray:
@@ -191,7 +186,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="override the number of backgrounds")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per worker and batch size")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of every worker")
-    parser.add_argument("--threads", type=int, default=_threads(), help="threads for both frameworks")
+    parser.add_argument(
+        "--threads", type=int, default=len(allowed_cores()), help="threads for both frameworks"
+    )
     parser.add_argument("--ours", default="1024", help="cislens batch sizes (comma list; 1024 = its default)")
     parser.add_argument("--peer", default="32,256,1024", help="tangermeme batch sizes (32 = its default)")
     parser.add_argument("--batches", default=None, help=argparse.SUPPRESS)

@@ -49,15 +49,10 @@ import time
 
 import numpy as np
 
+from cislens.threads import allowed_cores
+
 Q = 21
 MEMORY_ITERATIONS = 2  # the peak is reached in the first step; the second checks nothing accumulates
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def make_msa(length: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +180,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None)
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=_threads())
+    parser.add_argument("--threads", type=int, default=len(allowed_cores()))
     parser.add_argument("--memory-length", type=int, default=300, help="L of the peak-memory runs")
     parser.add_argument("--memory-n", type=int, default=500, help="sequences of the peak-memory runs")
     parser.add_argument("--no-sparse-peer", action="store_true", help="skip the embedding_bag PyTorch row")

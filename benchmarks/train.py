@@ -46,6 +46,8 @@ import time
 
 import numpy as np
 
+from cislens.threads import allowed_cores
+
 LENGTH, N_TASKS, BATCH, FIRST_POOL = 200, 12, 100, 25
 LEARNING_RATE = 3e-4  # cislens.training.fit.compile_model's default
 # CNN-25 hyperparameters (cislens.models.zoo._CNN_DEFAULTS with first_pool=25)
@@ -69,13 +71,6 @@ def _variant(name: str) -> tuple[str, dict | None]:
         k = int(match.group(1))
         return f"cislens + steps_per_execution={k}", {"steps_per_execution": k}
     raise KeyError(name)
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -260,7 +255,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="30,000 sequences, 5 timed epochs")
     parser.add_argument("--n", type=int, default=None, help="override the number of sequences")
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs (after one warm-up epoch)")
-    parser.add_argument("--threads", type=int, default=_threads(), help="threads for both frameworks")
+    parser.add_argument(
+        "--threads", type=int, default=len(allowed_cores()), help="threads for both frameworks"
+    )
     parser.add_argument(
         "--variants",
         default="spe1",

@@ -16,6 +16,13 @@ def limit_threads(threads: int) -> None:
         pass  # already initialised (e.g. in tests); the existing pool is kept
 
 
+def allowed_cores() -> list[int]:
+    """The cores this process may run on (its affinity: a SLURM job's cgroup, ``taskset``), sorted."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))  # pragma: no cover - non-Linux
+
+
 def pin_cores(n: int) -> list[int]:
     """Confine this process (and the threads it starts later) to the first ``n`` cores it may use.
 
@@ -27,7 +34,7 @@ def pin_cores(n: int) -> list[int]:
     """
     if not hasattr(os, "sched_setaffinity"):
         return list(range(max(1, int(n))))
-    allowed = sorted(os.sched_getaffinity(0))
+    allowed = allowed_cores()
     keep = allowed[: max(1, min(int(n), len(allowed)))]
     os.sched_setaffinity(0, keep)
     return keep
