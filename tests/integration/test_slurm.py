@@ -1,7 +1,7 @@
 """The workflow on a real SLURM: a one-node cluster with accounting and a fake GPU, started here.
 
 As root the set-up installs Debian's SLURM, munge and MariaDB packages when missing and starts the
-daemons (cislens.hpc.testcluster); they are stopped by PID in the fixture's finalizer. Without root
+daemons (tests/support/testcluster.py); they are stopped by PID in the fixture's finalizer. Without root
 or apt the tests skip, except in CI (CI=true), where they must run.
 
 - ``make slurm-profile`` with HOME in a temporary folder, then ``snakemake --profile slurm``: train,
@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from cislens.hpc import testcluster
+from tests.support import testcluster
 
 from ..conftest import ROOT
 

@@ -1,5 +1,5 @@
 """HPC helpers: the SLURM profile renderer (profile), a fix for the SLURM executor plugin (slurm),
-a throwaway one-node SLURM cluster for tests (testcluster), the library path under --sdm conda."""
+the library path under --sdm conda. (The throwaway SLURM cluster of the tests is tests/support.)"""
 
 import os
 

@@ -12,8 +12,8 @@ The configuration must sit at SLURM's compiled-in default ``/etc/slurm/slurm.con
 plugin's job-step helper clears every ``SLURM_*`` variable (``SLURM_CONF`` included) before its inner
 ``srun``. A configuration there that this module did not write is never touched: :class:`Unavailable`.
 
-    python -m cislens.hpc.testcluster up /tmp/cluster     # prints the account and partitions
-    python -m cislens.hpc.testcluster down /tmp/cluster
+    python -m tests.support.testcluster up /tmp/cluster     # prints the account and partitions
+    python -m tests.support.testcluster down /tmp/cluster
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ BINARIES = (
     "mariadb",
 )
 CONF_DIR = Path("/etc/slurm")
-MARKER = "# written by cislens.hpc.testcluster"
+MARKER = "# written by tests.support.testcluster"
 CLUSTER = "cislens"
 ACCOUNT = "cislens"
 CPU_PARTITION = "cpu"
@@ -445,7 +445,7 @@ def _alive(pid: int) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m cislens.hpc.testcluster", description=__doc__.split("\n")[0]
+        prog="python -m tests.support.testcluster", description=__doc__.split("\n")[0]
     )
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("root", help="folder for the cluster's state, logs and database")

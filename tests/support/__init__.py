@@ -1,0 +1,1 @@
+"""Test support that is not library code: a throwaway one-node SLURM cluster (testcluster)."""
