@@ -122,12 +122,8 @@ def prepare_inputs(wildcards):
 
 
 def trial_outputs(wildcards):
+    """What summarise reads of a genomics dataset's trials."""
     dirs = trial_dirs(wildcards.dataset)
-    if wildcards.dataset in PROTEIN:
-        return {
-            "metrics": [f"{d}/metrics.json" for d in dirs],
-            "evaluation": [f"{d}/evaluation" for d in dirs],
-        }
     return {
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "interpretability": [f"{d}/attribution/interpretability.tsv" for d in dirs],
@@ -143,8 +139,7 @@ def figure_gia_tables():
 
 
 def report_inputs(wildcards):
-    if wildcards.dataset in PROTEIN:
-        return protein_report_inputs(wildcards)
+    """What report reads of a genomics dataset (sources: checksummed in the provenance section)."""
     dirs = trial_dirs(wildcards.dataset)
     methods = attribution_methods()
     sources = []  # checksummed in the provenance section
@@ -212,7 +207,17 @@ def protein_truth_files(wildcards):
     return [truth[key] for key in ("pdb", "distance_table", "dms") if key in truth]
 
 
+def protein_trial_outputs(wildcards):
+    """What protein_summarise reads of each model trial (results/{dataset}/{model}/{trial})."""
+    dirs = trial_dirs(wildcards.dataset)
+    return {
+        "metrics": [f"{d}/metrics.json" for d in dirs],
+        "evaluation": [f"{d}/evaluation" for d in dirs],
+    }
+
+
 def protein_report_inputs(wildcards):
+    """What protein_report reads of a family (sources: checksummed in the provenance section)."""
     dataset = wildcards.dataset
     dirs = trial_dirs(dataset)
     sources = [protein_alignment(wildcards), *protein_truth_files(wildcards)]
@@ -222,7 +227,7 @@ def protein_report_inputs(wildcards):
             for name in ("planted.h5", "planted.json")
         ]
     return {
-        "dataset": f"{RESULTS}/{dataset}/msa.json",
+        "msa": f"{RESULTS}/{dataset}/msa.json",
         "summary": f"{RESULTS}/{dataset}/summary.tsv",
         "sources": sources,
         "trial_files": [

@@ -1,6 +1,7 @@
 # Protein families (kinds msa, planted_potts): alignment -> results/{dataset}/msa.h5 -> one fitted model
-# per protein model and trial -> contacts, precision, mutation effects and figures (metrics.json); the
-# shared summarise and report rules then read them (cislens.protein.run does the work).
+# per protein model and trial (results/{dataset}/{model}/{trial}) -> contacts, precision, mutation effects
+# and figures (metrics.json) -> the family's summary.tsv and report.html (cislens.protein.run does the
+# work; cislens.report.protein_summary and protein_page write the summary and the page).
 
 
 rule planted_potts:
@@ -99,3 +100,46 @@ rule protein_evaluate:
         truth=lambda wc: protein_truth(wc.dataset),
     script:
         "../../scripts/protein_evaluate.py"
+
+
+rule protein_summarise:
+    input:
+        unpack(protein_trial_outputs),
+    output:
+        summary=report(
+            f"{RESULTS}/{{dataset}}/summary.tsv",
+            category="{dataset}",
+            labels={"figure": "summary table"},
+        ),
+        trials=f"{RESULTS}/{{dataset}}/trials.tsv",
+    log:
+        "logs/protein_summarise/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(PROTEIN),
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        dirs=lambda wc: trial_dirs(wc.dataset),
+    script:
+        "../../scripts/protein_summarise.py"
+
+
+rule protein_report:
+    input:
+        unpack(protein_report_inputs),
+    output:
+        f"{RESULTS}/{{dataset}}/report.html",
+    log:
+        "logs/protein_report/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(PROTEIN),
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    params:
+        dirs=lambda wc: trial_dirs(wc.dataset),
+        settings=lambda wc: SETTINGS[wc.dataset],
+        config=config,
+    script:
+        "../../scripts/protein_report.py"

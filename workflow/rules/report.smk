@@ -1,4 +1,5 @@
-# Per-dataset summary table and self-contained HTML report.
+# Per-dataset summary table and self-contained HTML report of genomics datasets (protein families have
+# their own, protein_summarise and protein_report in protein.smk), then the figures across all datasets.
 
 
 rule summarise:
@@ -13,13 +14,14 @@ rule summarise:
         trials=f"{RESULTS}/{{dataset}}/trials.tsv",
     log:
         "logs/summarise/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(GENOMICS),
     localrule: True
     conda:
         "../../envs/cislens.yaml"
     params:
         dirs=lambda wc: trial_dirs(wc.dataset),
         truth_threshold=config["attribution"]["truth_threshold"],
-        protein=lambda wc: wc.dataset in PROTEIN,
     script:
         "../../scripts/summarise.py"
 
@@ -31,14 +33,16 @@ rule report:
         f"{RESULTS}/{{dataset}}/report.html",
     log:
         "logs/report/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(GENOMICS),
     localrule: True
     conda:
         "../../envs/cislens.yaml"
     params:
         dirs=lambda wc: trial_dirs(wc.dataset),
+        methods=config["attribution"]["methods"],
         settings=lambda wc: SETTINGS[wc.dataset],
         config=config,
-        protein=lambda wc: wc.dataset in PROTEIN,
     script:
         "../../scripts/report.py"
 

@@ -1,10 +1,11 @@
-"""Collect each trial's metrics into one row, then mean and sd per variant."""
+"""Collect each genomics trial's metrics into one row, then mean and sd per variant (any kind's trials).
+
+A protein family's rows come from :mod:`.protein_summary`; :func:`aggregate` serves both."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,36 +56,6 @@ def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dic
                 if len(values):
                     row[f"grad_{column}"] = values.iloc[0]
     return row
-
-
-# metrics.json keys of a protein trial that are bookkeeping, not results.
-_PROTEIN_SKIP = ("model", "kind", "seed", "length", "dms_total", "n_seqs")
-
-
-def protein_trial_row(trial_dir: str | os.PathLike) -> dict[str, float | str]:
-    """A protein trial's numeric metrics (precision at L, L/2, L/5 per separation, DMS Spearman, best
-    attention head, fit seconds, Neff) as a flat record; its model name stands in the variant column."""
-    path = Path(trial_dir)
-    metrics = json.loads((path / "metrics.json").read_text())
-    row: dict[str, float | str] = {"variant": path.parent.name, "trial": path.name}
-    keys = [
-        k for k, v in metrics.items() if k not in _PROTEIN_SKIP and (v is None or isinstance(v, int | float))
-    ]
-    for key in sorted(keys, key=_protein_order):
-        row[key] = np.nan if metrics[key] is None else metrics[key]
-    return row
-
-
-def _protein_order(key: str) -> tuple[int, int, int, str]:
-    """Precision columns first (by separation, then L, L/2, L/5), then effects, then the rest."""
-    match = re.fullmatch(r"precision_L(?:/(\d+))?_sep(\d+)", key)
-    if match:
-        return (0, int(match.group(2)), int(match.group(1) or 1), key)
-    return (1 if key.startswith(("dms_", "best_head")) else 2, 0, 0, key)
-
-
-def protein_trial_table(trial_dirs: Sequence[str | os.PathLike]) -> pd.DataFrame:
-    return pd.DataFrame([protein_trial_row(d) for d in trial_dirs])
 
 
 def trial_table(trial_dirs: Sequence[str | os.PathLike], truth_threshold: float = 0.1) -> pd.DataFrame:

@@ -1,0 +1,198 @@
+"""results/{dataset}/report.html of a genomics dataset: its sections, composed by :func:`.html.write_page`."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import read_dataset
+from .html import Section, img, mean_sd_table, provenance_section, table, trial_label, write_page
+
+
+def dataset_section(dataset_path: str | os.PathLike) -> Section:
+    data = read_dataset(dataset_path, truth=True)
+    rows = []
+    for name, split in data.splits.items():
+        y = np.asarray(split.y)
+        gc = (split.x[..., 1].sum() + split.x[..., 2].sum()) / max(split.x.sum(), 1)
+        row = {"split": name, "sequences": len(split), "length": split.x.shape[1], "GC": gc}
+        for t, task in enumerate(data.tasks):
+            row[f"{task} +"] = int((y[:, t] > 0.5).sum()) if len(y) else 0
+        if split.chrom is not None and len(split):
+            chroms = sorted(set(split.chrom))
+            row["chromosomes"] = ", ".join(chroms[:8]) + (" ..." if len(chroms) > 8 else "")
+        rows.append(row)
+    parts = [
+        f"<p>Kind <b>{html.escape(data.kind)}</b>, {len(data.tasks)} task(s), seed {data.seed}; ground truth "
+        f"{'kept' if data.splits['test'].truth is not None else 'not available'}.</p>",
+        table(pd.DataFrame(rows)),
+    ]
+    if data.summary:
+        flat = {k: v for k, v in data.summary.items() if not isinstance(v, dict | list)}
+        nested = {k: v for k, v in data.summary.items() if isinstance(v, dict | list)}
+        if flat:
+            parts.append(
+                "<h3>Preparation</h3>"
+                + table(pd.DataFrame([{"step": k, "count": v} for k, v in flat.items()]))
+            )
+        if nested:
+            parts.append(
+                f"<details><summary>Details</summary><pre>{html.escape(json.dumps(nested, indent=1))}"
+                "</pre></details>"
+            )
+    return Section("dataset", "Dataset", "\n".join(parts))
+
+
+def variants_section(summary: pd.DataFrame) -> Section:
+    body = (
+        table(mean_sd_table(summary))
+        + '<p class="note">Mean ± sd over trials; match fraction and coverage from Tomtom against '
+        "JASPAR; attribution AUROC per method against the planted motifs where known.</p>"
+    )
+    return Section("variants", "Variants", body)
+
+
+def training_section(trial_dirs: Sequence[Path]) -> Section:
+    parts = []
+    for trial_dir in trial_dirs:
+        metrics = json.loads((trial_dir / "metrics.json").read_text())
+        headline = ", ".join(
+            f"{k.removesuffix('_mean').upper()} {v:.3f}"
+            for k, v in metrics.items()
+            if k.endswith("_mean") and v is not None
+        )
+        robust = metrics.get("robustness") or {}
+        if "adversarial_accuracy" in robust:
+            headline += (
+                f"; accuracy {robust['clean_accuracy']:.3f} clean, {robust['adversarial_accuracy']:.3f} "
+                f"under PGD (epsilon {robust['epsilon']}, {robust['steps']} steps)"
+            )
+        regime = html.escape(str((metrics.get("regime") or {}).get("kind", "standard")))
+        parts.append(
+            f"<h3>{html.escape(trial_label(trial_dir))}</h3><p>Test {headline}; "
+            f"{metrics.get('epochs_trained', '?')} epochs in {metrics.get('train_seconds', '?')} s, "
+            f"{metrics.get('parameters', '?')} parameters, seed {metrics.get('seed', '?')}, "
+            f"regime {regime}.</p>"
+        )
+        parts.append(img(trial_dir / "training.png", f"training curve {trial_label(trial_dir)}"))
+        per_task = pd.DataFrame(metrics.get("per_task", []))
+        if len(per_task):
+            parts.append(f"<details><summary>Per-task test metrics</summary>{table(per_task)}</details>")
+    return Section("training", "Training", "\n".join(parts))
+
+
+def filters_section(trial_dirs: Sequence[Path]) -> Section:
+    parts = [
+        '<p class="note">Each filter\'s logo (from the test sequences that activate it to at least half '
+        "its maximum) above its best JASPAR match, aligned as Tomtom aligned them.</p>"
+    ]
+    for trial_dir in trial_dirs:
+        stats_path = trial_dir / "filters" / "match_stats.json"
+        if not stats_path.exists():
+            continue
+        stats = json.loads(stats_path.read_text())
+        found = stats.pop("tfs_found", [])
+        stats.pop("tfs_hit", None)
+        parts.append(f"<h3>{html.escape(trial_label(trial_dir))}</h3>" + table(pd.DataFrame([stats])))
+        parts.append(
+            f"<p>Motifs matched by the filters ({len(found)}): "
+            f"{html.escape(', '.join(found)) if found else 'none'}</p>"
+        )
+        parts.append(img(trial_dir / "filters" / "logos.png", f"filter logos {trial_label(trial_dir)}"))
+        matches = trial_dir / "filters" / "match.tsv"
+        if matches.exists():
+            parts.append(
+                "<details><summary>Best hit per filter</summary>"
+                f"{table(pd.read_csv(matches, sep=chr(9)), digits=4)}</details>"
+            )
+    return Section("filters", "First-layer filters", "\n".join(parts))
+
+
+def attribution_section(trial_dirs: Sequence[Path], methods: Sequence[str]) -> Section:
+    parts = []
+    for trial_dir in trial_dirs:
+        parts.append(f"<h3>{html.escape(trial_label(trial_dir))}</h3>")
+        interp = trial_dir / "attribution" / "interpretability.tsv"
+        if interp.exists():
+            frame = pd.read_csv(interp, sep="\t")
+            parts.append(
+                table(frame) if len(frame) else '<p class="note">No ground truth for this dataset.</p>'
+            )
+        for method in methods:
+            png = trial_dir / "attribution" / f"{method}.png"
+            if png.exists():
+                parts.append(
+                    f"<p>{html.escape(method)}: top-scoring test sequences</p>"
+                    + img(png, f"{method} {trial_label(trial_dir)}")
+                )
+    return Section("attribution", "Attribution", "\n".join(parts))
+
+
+def gia_section(trial_dirs: Sequence[Path]) -> Section:
+    parts = []
+    for trial_dir in trial_dirs:
+        folder = trial_dir / "gia"
+        pngs = sorted(folder.glob("*.png")) if folder.exists() else []
+        if not pngs:
+            continue
+        parts.append(f"<h3>{html.escape(trial_label(trial_dir))}</h3>")
+        for png in pngs:  # one plot and one table per experiment
+            parts.append(f"<h4>{html.escape(png.stem.replace('_', ' '))}</h4>" + img(png, png.stem))
+            tsv = png.with_suffix(".tsv")
+            if tsv.exists():
+                frame = pd.read_csv(tsv, sep="\t")
+                parts.append(f"<details><summary>{html.escape(tsv.name)}</summary>{table(frame)}</details>")
+    body = "\n".join(parts) or '<p class="note">No GIA results.</p>'
+    return Section("gia", "Global importance analysis", body)
+
+
+def trials_table(trial_dirs: Sequence[Path]) -> pd.DataFrame:
+    """The provenance section's trials: variant, trial, seed, epochs and training time."""
+    rows = []
+    for trial_dir in trial_dirs:
+        metrics = json.loads((trial_dir / "metrics.json").read_text())
+        rows.append(
+            {
+                "variant": trial_dir.parent.name,
+                "trial": trial_dir.name,
+                "seed": metrics.get("seed"),
+                "epochs": metrics.get("epochs_trained"),
+                "train seconds": metrics.get("train_seconds"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_report(
+    path: str | os.PathLike,
+    dataset_name: str,
+    dataset_path: str,
+    summary_path: str,
+    trial_dirs: Sequence[str | os.PathLike],
+    methods: Sequence[str],
+    config: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    inputs: Sequence[str | os.PathLike] = (),
+) -> None:
+    """Write results/{dataset}/report.html from existing result files only (no training, no models).
+
+    ``inputs`` are the files the dataset was built from (checksummed in the provenance section).
+    """
+    trials = [Path(d) for d in trial_dirs]
+    sections = [
+        dataset_section(dataset_path),
+        variants_section(pd.read_csv(summary_path, sep="\t")),
+        training_section(trials),
+        filters_section(trials),
+        attribution_section(trials, methods),
+        gia_section(trials),
+        provenance_section(config, settings, trials_table(trials), [dataset_path, *inputs]),
+    ]
+    write_page(path, dataset_name, sections)
