@@ -59,19 +59,6 @@ def flat_to_blocks(flat: np.ndarray, length: int, q: int) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(flat).reshape(length, q, length, q).transpose(0, 2, 1, 3))
 
 
-def blocks_to_flat(blocks: np.ndarray) -> np.ndarray:
-    length, _, q, _ = blocks.shape
-    return np.ascontiguousarray(blocks.transpose(0, 2, 1, 3).reshape(length * q, length * q))
-
-
-def symmetrize(couplings: np.ndarray) -> np.ndarray:
-    """``(J + J^T) / 2`` over the pair and state axes, with zero diagonal blocks."""
-    out = 0.5 * (couplings + couplings.transpose(1, 0, 3, 2))
-    idx = np.arange(out.shape[0])
-    out[idx, idx] = 0.0
-    return out
-
-
 def save_potts(model: PottsModel, path: str | os.PathLike) -> None:
     """HDF5 with datasets ``h`` and (if any) ``J``; ``info`` as attributes (scalars and strings)."""
     import h5py

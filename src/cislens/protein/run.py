@@ -346,7 +346,3 @@ def evaluate_trial(
     write_json(metrics_out, metrics)
     return metrics
 
-
-def compare_precision(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows of metrics.json records as one table (models x metrics), for a family summary."""
-    return pd.DataFrame.from_records(records)
