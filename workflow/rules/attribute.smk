@@ -10,6 +10,7 @@ rule attribute:
         scores=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{{method}}.tsv",
         logos=report(
             f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{{method}}.png",
+            caption="../report/attribution.rst",
             category="{dataset}",
             subcategory="Attribution",
             labels={

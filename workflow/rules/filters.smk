@@ -26,10 +26,21 @@ rule tomtom:
         database=jaspar_db,
     output:
         tomtom=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/tomtom.tsv",
-        matches=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/match.tsv",
+        matches=report(
+            f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/match.tsv",
+            caption="../report/tomtom.rst",
+            category="{dataset}",
+            subcategory="Filters",
+            labels={
+                "variant": "{variant}",
+                "trial": "{trial}",
+                "figure": "best Tomtom matches",
+            },
+        ),
         stats=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/match_stats.json",
         logos=report(
             f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/filters/logos.png",
+            caption="../report/filters.rst",
             category="{dataset}",
             subcategory="Filters",
             labels={

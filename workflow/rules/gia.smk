@@ -1,5 +1,7 @@
 # Global importance analysis: embed patterns in background sequences, measure the mean effect.
 # Declared outputs follow `gia: experiments` only (occupancy always: the report reads it).
+from functools import partial
+
 from cislens.gia.outputs import rule_outputs as gia_rule_outputs
 
 
@@ -15,7 +17,7 @@ rule gia:
         **gia_rule_outputs(
             f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/gia",
             config["gia"]["experiments"],
-            report,
+            partial(report, caption="../report/gia.rst"),
         ),
     log:
         "logs/gia/{dataset}/{variant}/{trial}.log",

@@ -82,6 +82,7 @@ rule protein_evaluate:
         figures=report(
             directory(f"{RESULTS}/{{dataset}}/{{model}}/{{trial}}/evaluation"),
             patterns=["{name}.png"],
+            caption="../report/protein.rst",
             category="{dataset}",
             subcategory="Protein models",
             labels={"model": "{model}", "trial": "{trial}", "figure": "{name}"},
@@ -108,6 +109,7 @@ rule protein_summarise:
     output:
         summary=report(
             f"{RESULTS}/{{dataset}}/summary.tsv",
+            caption="../report/protein_summary.rst",
             category="{dataset}",
             labels={"figure": "summary table"},
         ),

@@ -8,6 +8,7 @@ rule summarise:
     output:
         summary=report(
             f"{RESULTS}/{{dataset}}/summary.tsv",
+            caption="../report/summary.rst",
             category="{dataset}",
             labels={"figure": "summary table"},
         ),
@@ -60,6 +61,7 @@ rule figures:
         pngs=[
             report(
                 f"{RESULTS}/figures/{name}.png",
+                caption="../report/figures.rst",
                 category="Figures",
                 labels={"figure": name.replace("_", " ")},
             )

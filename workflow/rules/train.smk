@@ -10,6 +10,7 @@ rule train:
         metrics=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/metrics.json",
         curve=report(
             f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/training.png",
+            caption="../report/training.rst",
             category="{dataset}",
             subcategory="Training",
             labels={
