@@ -101,7 +101,7 @@ def attribute_trial(
     limit_threads(threads)
     from ..models.zoo import load_model
     from ..motifs.logos import plot_logo
-    from ..report.plots import save_figure
+    from ..plots import save_figure
     from .evaluate import interpretability, position_scores
     from .methods import CORRECTABLE
 

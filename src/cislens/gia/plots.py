@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..report.plots import save_figure
+from ..plots import save_figure
 
 _MAX_PANELS = 12
 

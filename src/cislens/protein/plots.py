@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..report.plots import save_figure
+from ..plots import save_figure
 from .contacts import ranked_pairs
 
 

@@ -28,7 +28,7 @@ def train_variant(
     """Train and evaluate; writes outputs['model'|'history'|'metrics'|'curve'] atomically."""
     limit_threads(threads)
     from ..models.zoo import build_model
-    from ..report.plots import plot_history
+    from ..plots import plot_history
     from ..seeding import set_seed
     from .fit import train
     from .metrics import evaluate_model

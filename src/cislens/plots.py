@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_path
+from .io import atomic_path
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 150) -> None:
