@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,12 +39,29 @@ def _redirect_fds(path: str) -> Iterator[None]:
             os.close(fd)
 
 
+def _one_line(error: BaseException) -> str:
+    """What went wrong in one line: InputError's own message, else the exception type, its first
+    message line and where it was raised in our code (file:line), so the terminal names the place."""
+    if isinstance(error, InputError):
+        return str(error)
+    message = (str(error).strip().splitlines() or [""])[0]
+    if len(message) > 300:
+        message = message[:300] + "..."
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    ours = [f for f in frames if f"{os.sep}cislens{os.sep}" in f.filename or "scripts" in f.filename]
+    where = ours[-1] if ours else (frames[-1] if frames else None)
+    place = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+    return f"{type(error).__name__}{place}: {message}" if message else f"{type(error).__name__}{place}"
+
+
 @contextlib.contextmanager
 def logged(snakemake: Any) -> Iterator[logging.Logger]:
-    """Send all output to ``snakemake.log[0]`` (when set); report InputError in one line and exit 1.
+    """Send all output to ``snakemake.log[0]`` (when set); any failure ends in one line and exit 1.
 
-    The one line goes to the terminal too, so a user sees what is wrong without opening the log;
-    any other exception keeps its traceback in the log, which is what debugging needs.
+    Every exception takes the same path: its full traceback goes to the rule's log (what debugging
+    needs), and one ``cislens error:`` line goes to the log and to the terminal, so a user sees what
+    is wrong, and where, without opening the log. Bad input (InputError) says what and where itself;
+    anything else is named by its type, message and the line of our code that raised it.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     terminal = os.fdopen(os.dup(2), "w", buffering=1)
@@ -58,10 +76,13 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
                 logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards.items()))
                 yield logger
                 logger.info("done in %.1f s", time.time() - start)
-            except InputError as error:
-                print(f"cislens error: {error}", file=sys.stderr)
+            except (Exception, KeyboardInterrupt) as error:
+                traceback.print_exc(file=sys.stderr)
+                line = f"cislens error: {_one_line(error)}"
+                print(line, file=sys.stderr)
                 if log_path:
-                    print(f"cislens error: {error}", file=terminal)
+                    where = "" if isinstance(error, InputError) else f" (log: {log_path})"
+                    print(line + where, file=terminal)
                 raise SystemExit(1) from None
             finally:
                 logger.handlers[:] = []

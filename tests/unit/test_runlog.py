@@ -34,3 +34,24 @@ def test_input_error_is_one_line_in_log_and_terminal(tmp_path: Path, capfd: pyte
     assert info.value.code == 1
     assert "cislens error: peaks.bed:3: end before start" in log.read_text()
     assert capfd.readouterr().err.strip() == "cislens error: peaks.bed:3: end before start"
+
+
+def _raise_deep() -> None:
+    {}["missing"]  # a bug, not bad input
+
+
+def test_any_failure_is_one_line_in_the_terminal_and_whole_in_the_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    """An unexpected exception: the traceback lands in the rule's log, one line on the terminal."""
+    log = tmp_path / "demo.log"
+    with pytest.raises(SystemExit) as info, logged(_fake(log)):
+        _raise_deep()
+    assert info.value.code == 1
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "_raise_deep" in text, text
+    assert "cislens error: KeyError at test_runlog.py:" in text  # outside the package: the last frame
+    terminal = capfd.readouterr().err.strip().splitlines()
+    assert len(terminal) == 1, terminal
+    assert terminal[0].startswith("cislens error: KeyError at test_runlog.py:"), terminal
+    assert terminal[0].endswith(f"'missing' (log: {log})"), terminal
