@@ -3,7 +3,7 @@
 Work: one motif (SP1 consensus, 10 bp) embedded at the centre of N profile backgrounds (L = 200) and the
 12 logits predicted before and after, i.e. 2N forward passes, then the mean effect per task.
 
-* ours: ``cislens.gia.importance.motif_importance`` with ``cislens.gia.experiments.scorer`` on the Keras 3
+* ours: ``cislens.gia.importance.motif_importance`` with ``cislens.models.predict.scorer`` on the Keras 3
   / TensorFlow CNN-25 (``build_model("cnn", 200, 12, first_pool=25)``, logits target), which embeds,
   predicts the backgrounds and the embedded copies, and summarises (mean, sd, CI, rank);
 * peer: ``tangermeme.marginalize.marginalize(model, X, "GGGGCGGGGC", batch_size=B)`` on the same network
@@ -74,9 +74,9 @@ def worker_keras(n: int, repeats: int, threads: int, batches: list[int], weights
     limit_threads(threads)
     import keras
 
-    from cislens.gia.experiments import scorer
     from cislens.gia.importance import motif_importance
     from cislens.gia.patterns import from_sequence
+    from cislens.models.predict import scorer
     from cislens.models.zoo import build_model
 
     keras.utils.set_random_seed(0)

@@ -13,6 +13,7 @@ import pytest
 from cislens.data.onehot import indices, one_hot
 from cislens.errors import InputError
 from cislens.gia import backgrounds, embed, experiments
+from cislens.models import predict as forward
 
 L = 60
 MOTIFS = {"motifA": "ACGTTGCA", "motifB": "GGGATCCC"}
@@ -70,10 +71,10 @@ def test_single_motif_occupancy_recovers_linear_coefficients(count_model):
 
 def test_predict_logit_and_task(count_model):
     x = embed.embed(_random(5, 2), one_hot(MOTIFS["motifA"])[0], 10)
-    logits = experiments.predict(count_model, x)
+    logits = forward.predict(count_model, x)
     assert logits.shape == (5, 2)
-    np.testing.assert_allclose(experiments.predict(count_model, x, task=0), logits[:, 0])
-    prob = experiments.predict(count_model, x, target="probability")
+    np.testing.assert_allclose(forward.predict(count_model, x, task=0), logits[:, 0])
+    prob = forward.predict(count_model, x, target="probability")
     np.testing.assert_allclose(prob, 1 / (1 + np.exp(-logits)), rtol=1e-5)
 
 

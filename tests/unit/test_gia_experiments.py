@@ -16,12 +16,12 @@ import pytest
 
 from cislens.data.onehot import one_hot
 from cislens.gia import backgrounds, kmers, outputs, patterns, run, spacing
-from cislens.gia.experiments import scorer
 from cislens.gia.flanks import flank_preferences, flank_sensitivity
 from cislens.gia.gc import gc_backgrounds, gc_bias
 from cislens.gia.importance import OCCUPANCY_COLUMNS, motif_importance, own_task_rank
 from cislens.gia.position import positional_bias
 from cislens.gia.sites import number_of_sites
+from cislens.models.predict import scorer
 
 L = 60
 MOTIFS = {"A": "ACGTTGCA", "B": "GGGATCCC"}

@@ -32,7 +32,9 @@ import tensorflow as tf
 
 from ..errors import InputError
 from ..models.layers import ExpShiftScale, SinusoidalPositionEncoding
-from .gradients import _sequence_chunks, _setup, memo
+from ..models.predict import memo
+from ..models.predict import sequence_chunks as _sequence_chunks
+from ..models.predict import setup as _setup
 from .references import baseline_chunk, reference_count
 
 log = logging.getLogger(__name__)

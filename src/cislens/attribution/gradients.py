@@ -12,9 +12,7 @@ A, C, G, T from every raw gradient before it is multiplied by the input or by (x
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -22,24 +20,13 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..models.predict import _COMPILED, memo  # noqa: F401  (re-exported)
+from ..models.predict import run_batches as _run
+from ..models.predict import score_fn as score_fn
+from ..models.predict import sequence_chunks as _sequence_chunks
+from ..models.predict import setup as _setup
 from ..models.zoo import TARGETS, target_model  # noqa: F401  (re-exported)
 from .references import baseline_chunk, reference_count, sequence_rng
-
-
-def _task_weights(task: int | np.ndarray | None, n: int, n_out: int) -> np.ndarray:
-    """(N, T) weights on the outputs: one task, all tasks (None), or per-sequence weights as given."""
-    if task is None:
-        return np.ones((n, n_out), dtype=np.float32)
-    if np.ndim(task) == 0:
-        if not 0 <= int(task) < n_out:
-            raise InputError(f"task index {task} out of range for a model with {n_out} outputs")
-        weights = np.zeros((n, n_out), dtype=np.float32)
-        weights[:, int(task)] = 1
-        return weights
-    weights = np.asarray(task, dtype=np.float32)
-    if weights.shape != (n, n_out):
-        raise InputError(f"task weights of shape {weights.shape} do not match ({n}, {n_out})")
-    return weights
 
 
 def _gradient_fn(net: keras.Model, shape: tuple[int, ...]) -> Callable:
@@ -57,71 +44,6 @@ def _gradient_fn(net: keras.Model, shape: tuple[int, ...]) -> Callable:
         return tape.gradient(score, xb)
 
     return grad
-
-
-def score_fn(net: keras.Model, shape: tuple[int, ...]) -> Callable:
-    """Compiled (B, L, 4), (B, T) -> (B,): the task-weighted target every attribution explains."""
-    n_out = int(net.output.shape[-1])
-
-    @tf.function(
-        input_signature=[tf.TensorSpec((None, *shape), tf.float32), tf.TensorSpec((None, n_out), tf.float32)]
-    )
-    def score(xb: tf.Tensor, wb: tf.Tensor) -> tf.Tensor:
-        return tf.reduce_sum(net(xb, training=False) * wb, axis=-1)
-
-    return score
-
-
-def _run(fn: Callable, points: np.ndarray, weights: np.ndarray, batch_size: int) -> np.ndarray:
-    """``fn`` over ``points`` in slices of ``batch_size`` (weights row-aligned with points)."""
-    parts = [
-        fn(tf.constant(points[s : s + batch_size]), tf.constant(weights[s : s + batch_size])).numpy()
-        for s in range(0, len(points), batch_size)
-    ]
-    return np.concatenate(parts) if parts else np.zeros((0, *points.shape[1:]), np.float32)
-
-
-def _sequence_chunks(n: int, per_sequence: int, batch_size: int, desc: str, progress: bool) -> Iterator:
-    """(start, stop) runs of whole sequences with about ``batch_size`` model inputs each."""
-    if batch_size < 1:
-        raise InputError(f"batch_size must be >= 1, got {batch_size}")
-    step = max(1, batch_size // max(1, per_sequence))
-    with tqdm(total=n, desc=desc, unit="seq", disable=not progress) as bar:
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            yield start, stop
-            bar.update(stop - start)
-
-
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def memo(model: keras.Model, key: tuple, build: Callable[[], Any]) -> Any:
-    """Per-model cache of target views and compiled functions, dropped with the model.
-
-    Tracing a tf.function costs ~0.1 s; without this every call (and every GIA or benchmark round)
-    paid it again. Variables are read at run time, so later weight updates are still seen.
-    """
-    cache = _COMPILED.setdefault(model, {})
-    if key not in cache:
-        cache[key] = build()
-    return cache[key]
-
-
-def _target_net(model: keras.Model, target: str) -> keras.Model:
-    net = target_model(model, target)
-    if isinstance(net, keras.Sequential):  # a functional view: one ``output`` and a graph to re-wire
-        net = keras.Model(net.inputs[0], net.outputs[0])
-    return net
-
-
-def _setup(model: keras.Model, x: np.ndarray, target: str, task: int | np.ndarray | None) -> tuple:
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 3:
-        raise InputError(f"sequences must be (N, L, 4); got shape {x.shape}")
-    net = memo(model, ("net", target), lambda: _target_net(model, target))
-    weights = _task_weights(task, len(x), int(net.output.shape[-1]))
-    return x, net, weights
 
 
 def _check_count(name: str, value: int) -> int:

@@ -6,39 +6,13 @@ batch of mutants ever exists: N x 3L mutants of length L would not fit for long 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import keras
 import numpy as np
-import tensorflow as tf
 
-from .gradients import _run, _sequence_chunks, _setup, memo, score_fn
-
-
-def _mutant_fn(net: keras.Model, shape: tuple[int, ...], n_out: int) -> Callable:
-    length, depth = shape
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec((None, *shape), tf.float32),  # the chunk's sequences
-            tf.TensorSpec((None,), tf.int32),  # which sequence each mutant comes from
-            tf.TensorSpec((None,), tf.int32),  # mutated position
-            tf.TensorSpec((None,), tf.int32),  # new base
-            tf.TensorSpec((None, n_out), tf.float32),  # task weights of the chunk's sequences
-        ]
-    )
-    def mutant_scores(
-        xs: tf.Tensor, seq: tf.Tensor, pos: tf.Tensor, base: tf.Tensor, ws: tf.Tensor
-    ) -> tf.Tensor:
-        hit = tf.one_hot(pos, length)[:, :, None]  # (P, L, 1)
-        mutants = tf.gather(xs, seq) * (1.0 - hit) + hit * tf.one_hot(base, depth)[:, None, :]
-        return tf.reduce_sum(net(mutants, training=False) * tf.gather(ws, seq), axis=-1)
-
-    return mutant_scores
+from ..models.predict import Model, memo, mutant_scorer, run_batches, score_fn, sequence_chunks, setup
 
 
 def ism(
-    model: keras.Model,
+    model: Model,
     x: np.ndarray,
     *,
     target: str = "logit",
@@ -53,25 +27,18 @@ def ism(
     ``evaluate.ism_position_map`` (L2 norm over the substitutions, the convention behind the
     anchors' ISM numbers).
     """
-    x, net, weights = _setup(model, x, target, task)
+    x, net, weights = setup(model, x, target, task)
     shape = tuple(x.shape[1:])
-    n_out = int(net.output.shape[-1])
     score = memo(model, ("score", target, shape), lambda: score_fn(net, shape))
-    wild = _run(score, x, weights, batch_size)
-    mutant_scores = memo(model, ("mutant", target, shape), lambda: _mutant_fn(net, shape, n_out))
+    wild = run_batches(score, x, weights, batch_size)
+    mutants = mutant_scorer(model, net, target, shape)
     out = np.zeros_like(x)
     per_sequence = int(np.prod(shape)) - shape[0]  # 3L for one-hot sequences
-    for start, stop in _sequence_chunks(len(x), per_sequence, batch_size, "ism", progress):
+    for start, stop in sequence_chunks(len(x), per_sequence, batch_size, "ism", progress):
         seq, pos, base = np.nonzero(x[start:stop] != 1.0)
-        xs, ws = tf.constant(x[start:stop]), tf.constant(weights[start:stop])
+        mutant_scores = mutants(x[start:stop], weights[start:stop])
         for s in range(0, len(seq), batch_size):
             sl = slice(s, s + batch_size)
-            scores = mutant_scores(
-                xs,
-                tf.constant(seq[sl], tf.int32),
-                tf.constant(pos[sl], tf.int32),
-                tf.constant(base[sl], tf.int32),
-                ws,
-            ).numpy()
+            scores = mutant_scores(seq[sl], pos[sl], base[sl])
             out[start + seq[sl], pos[sl], base[sl]] = scores - wild[start + seq[sl]]
     return out

@@ -200,7 +200,7 @@ def _plot_top(model, x, attr, truth, threshold, n_logos, path, plot_logo, save_f
     """
     import matplotlib.pyplot as plt
 
-    from ..gia.experiments import predict
+    from ..models.predict import predict
     from .evaluate import truth_positions
 
     n = min(n_logos, len(x))

@@ -111,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from ..data.dataset import read_info, read_split
     from ..data.prepare import motifs_by_name
     from ..io import write_tsv
+    from ..models.predict import scorer
     from ..models.zoo import load_model
     from .backgrounds import make_backgrounds
-    from .experiments import scorer
 
     with open(args.configfile) as handle:
         settings = dataset_settings(yaml.safe_load(handle), args.dataset)

@@ -463,8 +463,8 @@ def gia_trial(
 
     limit_threads(threads)
     from ..data.dataset import read_info, read_split
+    from ..models.predict import scorer
     from ..models.zoo import load_model
-    from .experiments import scorer
 
     settings = with_defaults(settings)
     test = read_split(dataset_path, "test", truth=False)
