@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import shuffle
+from ..data.shuffle import sequence_seeds
 from ..errors import InputError
 
 BASELINES = ("zero", "shuffle")
@@ -18,12 +20,6 @@ def sequence_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(index)])
 
 
-def _shuffle_seeds(seed: int, start: int, stop: int) -> list[int]:
-    # tangermeme seeds each sequence from one integer; derive it from (seed, i) so neighbouring
-    # seeds do not hand sequence i the shuffles of sequence i + 1.
-    return [int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0]) for i in range(start, stop)]
-
-
 def dinucleotide_shuffles(x: np.ndarray, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
     """(S, n, L, 4) float32 dinucleotide shuffles of each sequence of ``x`` (S, L, 4).
 
@@ -31,16 +27,11 @@ def dinucleotide_shuffles(x: np.ndarray, n: int, seed: int = 0, start: int = 0) 
     Shuffles keep every dinucleotide count: a reference with the sequence's own composition and
     short-range statistics, so attributions measure motif grammar rather than GC content.
     """
-    import torch
-    from tangermeme.ersatz import dinucleotide_shuffle
-
     x = np.asarray(x, dtype=np.float32)
     if n < 1:
         raise InputError(f"the number of shuffled references must be >= 1, got {n}")
-    seeds = _shuffle_seeds(seed, start, start + len(x))
-    channels_first = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
-    shuffled = dinucleotide_shuffle(channels_first, n=int(n), random_state=seeds, allow_N=True)
-    return np.ascontiguousarray(shuffled.numpy().transpose(0, 1, 3, 2), dtype=np.float32)
+    seeds = sequence_seeds(seed, start, start + len(x))
+    return np.ascontiguousarray(shuffle.dinucleotide_shuffles(x, int(n), seeds), dtype=np.float32)
 
 
 def reference_count(baseline: str | np.ndarray, n: int) -> int:

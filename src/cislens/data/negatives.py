@@ -1,7 +1,8 @@
 """Negative (background) sequences: GC-matched genomic windows or dinucleotide shuffles of positives.
 
 GC matching matters because a model can otherwise separate peaks from background by GC content alone
-and never learn a motif; dinucleotide shuffles keep composition exactly and destroy motifs.
+and never learn a motif; dinucleotide shuffles keep composition exactly and destroy motifs (the shuffle
+itself, with its seed convention, is :func:`cislens.data.shuffle.dinuc_shuffled`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import pandas as pd
 import pybedtools
 
 from ..errors import InputError
-from . import onehot
 from .windows import fetch_sequences, n_fraction
 
 N_GC_BINS = 20
@@ -228,31 +228,3 @@ def _frame(cands: pd.DataFrame, gc: np.ndarray, width: int) -> pd.DataFrame:
         }
     )
     return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
-
-
-def dinuc_shuffled(seqs: Sequence[str], n_per_seq: int, seed: int = 0) -> list[str]:
-    """``n_per_seq`` dinucleotide shuffles of each sequence (seq 0's shuffles first, then seq 1's ...).
-
-    Uses tangermeme's Eulerian-path shuffle; N (any non-ACGT letter) is shuffled as a fifth letter, so
-    every dinucleotide count, including those with N, is kept. Sequence i is shuffled with seed
-    ``seed + i``, independent of what else is in the batch.
-    """
-    import torch
-    from tangermeme.ersatz import dinucleotide_shuffle
-
-    if len(seqs) == 0 or n_per_seq <= 0:
-        return []
-    out: list[str] = [""] * (len(seqs) * n_per_seq)
-    lengths = np.fromiter((len(q) for q in seqs), dtype=np.int64, count=len(seqs))
-    for length in np.unique(lengths).tolist():
-        rows = np.flatnonzero(lengths == length)
-        x = onehot.one_hot([seqs[i] for i in rows.tolist()], dtype=np.int8)
-        x = torch.from_numpy(onehot.to_channels_first(x.reshape(len(rows), length, 4)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            states = [int(seed) + i for i in rows.tolist()]
-            shuffled = dinucleotide_shuffle(x, n=n_per_seq, random_state=states, allow_N=True)
-        decoded = onehot.decode(onehot.to_channels_last(shuffled.numpy().reshape(-1, 4, length)))
-        for k, i in enumerate(rows.tolist()):
-            out[i * n_per_seq : (i + 1) * n_per_seq] = decoded[k * n_per_seq : (k + 1) * n_per_seq]
-    return out

@@ -21,8 +21,9 @@ from ..errors import InputError
 from . import onehot
 from .dataset import SPLITS, Dataset, Split
 from .genome import check_contigs, chrom_sizes, ensure_fasta
-from .negatives import dinuc_shuffled, gc_matched
+from .negatives import gc_matched
 from .peaks import read_peaks
+from .shuffle import dinuc_shuffled
 from .splits import chromosome_split, random_split
 from .windows import (
     DEFAULT_EXCLUDE,

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..data.onehot import from_indices, to_channels_first, to_channels_last
+from ..data.onehot import from_indices
+from ..data.shuffle import dinucleotide_shuffle, mononucleotide_shuffle
 
 
 def nucleotide_profile(x: np.ndarray) -> np.ndarray:
@@ -29,16 +30,6 @@ def profile_backgrounds(x: np.ndarray, n: int = 1000, seed: int = 0) -> np.ndarr
     return from_indices(idx)
 
 
-def dinucleotide_shuffle(x: np.ndarray, seed: int = 0) -> np.ndarray:
-    """One dinucleotide shuffle of each (L, 4) sequence in ``x``, by tangermeme (N columns kept)."""
-    import torch
-    from tangermeme.ersatz import dinucleotide_shuffle as _tm_shuffle
-
-    tensor = torch.from_numpy(to_channels_first(np.asarray(x, dtype=np.float32)))
-    shuffled = _tm_shuffle(tensor, n=1, random_state=int(seed), allow_N=True)[:, 0]
-    return to_channels_last(shuffled.numpy().astype(np.float32))
-
-
 def shuffled_backgrounds(x: np.ndarray, n: int = 1000, seed: int = 0, k: int = 2) -> np.ndarray:
     """(n, L, 4) shuffles of sequences drawn from ``x``: k=1 keeps base counts, k=2 dinucleotides."""
     x = np.asarray(x, dtype=np.float32)
@@ -50,13 +41,6 @@ def shuffled_backgrounds(x: np.ndarray, n: int = 1000, seed: int = 0, k: int = 2
     if k == 2:
         return dinucleotide_shuffle(chosen, seed=int(rng.integers(2**31 - 1)))
     raise ValueError(f"k must be 1 or 2, got {k}")
-
-
-def mononucleotide_shuffle(x: np.ndarray, seed: int = 0) -> np.ndarray:
-    """One random permutation of the positions of each sequence: base counts (and N count) exact."""
-    x = np.asarray(x, dtype=np.float32)
-    order = np.argsort(np.random.default_rng(seed).random(x.shape[:2]), axis=1)
-    return np.take_along_axis(x, order[..., None], axis=1)
 
 
 def lowest_scoring(x: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
