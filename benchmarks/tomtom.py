@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cislens.motifs.jaspar import load_jaspar
-from cislens.motifs.meme import Motif, read_meme, write_meme
+from cislens.jaspar import load_jaspar
+from cislens.meme import Motif, read_meme, write_meme
 from cislens.motifs.tomtom import run_tomtom, write_tomtom_tsv
 
 

@@ -1,7 +1,7 @@
 """Export a JASPAR release/collection/taxon from pyjaspar's offline database to MEME."""
 
 from cislens.config import parse_jaspar_options
-from cislens.motifs.jaspar import export_meme
+from cislens.jaspar import export_meme
 from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from cislens.data.dataset import read_dataset
-from cislens.motifs.meme import read_meme
+from cislens.meme import read_meme
 
 from ..conftest import ROOT, assert_complete_pdf
 

@@ -8,10 +8,10 @@ import pytest
 
 from cislens.data.onehot import from_indices
 from cislens.errors import InputError
+from cislens.meme import Motif
 from cislens.motifs import filters
 from cislens.motifs.filters import activation_ppms, filters_to_motifs, information, streamed_ppms, trim_ppm
 from cislens.motifs.matching import ACCEPTED_IDS, best_hits, match_statistics
-from cislens.motifs.meme import Motif
 from cislens.motifs.tomtom import COLUMNS
 
 RNG_PPM = np.random.default_rng(11).dirichlet(np.full(4, 0.3), size=10)  # an informative planted PWM

@@ -171,7 +171,7 @@ def test_embed_per_row_positions_and_n_columns():
 
 def test_patterns_strands_sampling_and_resolution(tmp_path):
     from cislens.gia import patterns
-    from cislens.motifs.meme import Motif, write_meme
+    from cislens.meme import Motif, write_meme
 
     kmer = patterns.from_sequence("aacg")
     assert kmer.name == "AACG" and kmer.width == 4

@@ -304,8 +304,8 @@ def toy(tmp_path_factory):
 
     from cislens.data.dataset import write_dataset
     from cislens.data.synthetic import make_multitask
+    from cislens.meme import Motif, write_meme
     from cislens.models.zoo import build_model
-    from cislens.motifs.meme import Motif, write_meme
 
     root = tmp_path_factory.mktemp("toy")
     ppms = {n: np.where(one_hot(s)[0] > 0, 0.97, 0.01) for n, s in {**MOTIFS, "C": "TTTTAAAA"}.items()}

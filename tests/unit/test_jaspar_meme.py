@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cislens import jaspar
 from cislens.errors import InputError
-from cislens.motifs import jaspar
-from cislens.motifs.meme import Motif, consensus, read_meme, write_meme
+from cislens.meme import Motif, consensus, read_meme, write_meme
 
 REAL_MEME = "JASPAR_CORE_2016_vertebrates.meme"
 

@@ -7,8 +7,8 @@ import pytest
 
 from cislens.data import synthetic
 from cislens.data.dataset import read_dataset, write_dataset
+from cislens.jaspar import fetch_by_ids
 from cislens.motifs.filters import information
-from cislens.motifs.jaspar import fetch_by_ids
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_interaction_dataset_labels_pairs_within_distance(tf_motifs):
 def test_prepare_passes_interactions_from_the_config(tmp_path):
     from cislens import config as cfg
     from cislens.data.prepare import build
-    from cislens.motifs.meme import write_meme
+    from cislens.meme import write_meme
 
     config = {
         "datasets": {

@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from cislens import jaspar
 from cislens.errors import InputError
-from cislens.motifs import jaspar
-from cislens.motifs.meme import Motif
+from cislens.meme import Motif
 from cislens.motifs.tomtom import (
     COLUMNS,
     benjamini_hochberg,

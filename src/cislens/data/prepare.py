@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import peak_files
 from ..errors import InputError
-from ..motifs.meme import Motif, read_meme
+from ..meme import Motif, read_meme
 from .dataset import Dataset
 
 

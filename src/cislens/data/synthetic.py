@@ -373,7 +373,7 @@ def random_pool_ids(
     release: str = "JASPAR2016", n: int = 50, exclude: Sequence[str] = (), seed: int = 0
 ) -> list[str]:
     """n JASPAR CORE vertebrate IDs chosen reproducibly, skipping any whose base ID is in ``exclude``."""
-    from ..motifs.jaspar import load_jaspar
+    from ..jaspar import load_jaspar
 
     excluded = {e.split(".")[0] for e in exclude}
     ids = [m.id for m in load_jaspar(release) if m.id.split(".")[0] not in excluded]

@@ -88,7 +88,7 @@ def from_meme(
     path: str | os.PathLike, ids: Sequence[str] | None = None, mode: str = "consensus", strand: str = "+"
 ) -> dict[str, Pattern]:
     """Motifs of a MEME file (e.g. discovered filter PPMs) by ID, all of them when ``ids`` is None."""
-    from ..motifs.meme import read_meme
+    from ..meme import read_meme
 
     motifs = {m.id: m for m in read_meme(path)}
     wanted = list(motifs) if ids is None else list(ids)
@@ -119,7 +119,7 @@ def resolve(
         return from_sequence(body, strand=strand)
     if database is None:
         raise InputError(f"pattern {spec!r} looks like a motif ID but no MEME database was given")
-    from ..motifs.meme import read_meme
+    from ..meme import read_meme
 
     by_id = {m.id: m for m in read_meme(database)}
     if body not in by_id:

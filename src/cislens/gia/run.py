@@ -73,7 +73,7 @@ def choose_motifs(
 
     Keys are display names ("SP1" or "REB1 MA0363.2") so tables and plots read without lookups.
     """
-    from ..motifs.meme import read_meme
+    from ..meme import read_meme
 
     if truth and truth_meme:
         by_id = {m.id: m for m in read_meme(truth_meme)}

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..meme import Motif
 from ..ppm import information
-from .meme import Motif
 
 _CHUNK_SITES = 65536  # windows gathered at once: bounds memory at ~CHUNK x W x 4 floats
 

@@ -11,8 +11,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import atomic_path
+from ..meme import Motif
 from ..ppm import information
-from .meme import Motif
 
 _KINDS = ("information", "probability", "weight")
 

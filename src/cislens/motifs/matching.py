@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .meme import Motif
+from ..meme import Motif
 
 # Ground truth of the 12-TF synthetic set (anchors §1a) with the IDs accepted as the same TF: every
 # version of the planted base ID in pyjaspar's releases 2014-2026, plus the reference's alternatives.

@@ -25,10 +25,10 @@ def filters_trial(
 
     limit_threads(threads)
     from ..data.dataset import read_split
+    from ..meme import write_meme
     from ..models.inspect import first_layer_kernel_size, first_layer_model, first_layer_padding
     from ..models.zoo import load_model
     from .filters import filters_to_motifs, streamed_ppms, trim_ppm
-    from .meme import write_meme
 
     x = read_split(dataset_path, "test", truth=False).x[: int(settings["max_sequences"])]
     model = load_model(model_path)
@@ -68,9 +68,9 @@ def tomtom_trial(
     log: logging.Logger,
 ) -> dict[str, Any]:
     """Tomtom the filters against the database; match statistics against the planted motifs if any."""
+    from ..meme import read_meme
     from .logos import match_logo_grid
     from .matching import ACCEPTED_IDS, best_hits, match_statistics
-    from .meme import read_meme
     from .tomtom import run_tomtom, write_tomtom_tsv
 
     filters = read_meme(filters_meme)

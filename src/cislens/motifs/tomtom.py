@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import atomic_open
-from .meme import Motif, consensus, write_meme
+from ..meme import Motif, consensus, write_meme
 
 COLUMNS = [
     "Query_ID",

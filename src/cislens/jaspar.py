@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
 from .meme import Motif, write_meme
 
 DEFAULT_RELEASE = "JASPAR2016"

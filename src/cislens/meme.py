@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..io import atomic_open
+from .errors import InputError
+from .io import atomic_open
 
 ALPHABET = "ACGT"
 
