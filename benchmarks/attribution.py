@@ -39,7 +39,7 @@ per pass: 128 for saliency, 256 for integrated gradients, DeepSHAP (128 sequence
 tangermeme's ``batch_size`` counts pairs) and ISM (mutants). tangermeme's own default is 32;
 ``--peer-default-batch`` adds tangermeme rows at 32 (shown, not used for the ratios).
 
-Each framework runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``; all
+Each framework runs in its own subprocess confined to the same cores (``cislens.runtime.pin_cores``; all
 by default) with the same thread count (TF's pools as a workflow job sets them, ``limit_threads``, ==
 ``torch.set_num_threads``), one process at a time, in interleaved rounds (ours,
 peer, ours, peer, ...). In every process each method is first called untimed on a few sequences (warm-up:
@@ -81,7 +81,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cislens.threads import allowed_cores
+from cislens.runtime import allowed_cores
 
 LENGTH, N_TASKS, FIRST_POOL = 200, 12, 25
 STEPS, N_REFS, TASK = 50, 20, 0
@@ -114,7 +114,7 @@ def _warm_count(method: str) -> int:
 # ------------------------------------------------------------------------------------------ prepare
 def worker_prepare(workdir: Path, sizes: dict[str, int], threads: int) -> dict:
     """Train CNN-25 briefly, save it, its weights (npz), the test sequences, references and logits."""
-    from cislens.threads import limit_threads, pin_cores
+    from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)
@@ -179,7 +179,7 @@ def _timed_calls(fn, x: np.ndarray, method: str, repeats: int) -> tuple[dict, np
 
 
 def worker_ours(workdir: Path, sizes: dict[str, int], threads: int, repeats: int, save: bool) -> dict:
-    from cislens.threads import limit_threads, pin_cores
+    from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)
@@ -293,7 +293,7 @@ def worker_peer(
 ) -> dict:
     import torch
 
-    from cislens.threads import pin_cores
+    from cislens.runtime import pin_cores
 
     pin_cores(threads)
     torch.set_num_threads(threads)

@@ -11,7 +11,7 @@ Work: one motif (SP1 consensus, 10 bp) embedded at the centre of N profile backg
   MaxPool1d, channels-last flatten, Linear) in eval mode, then the mean of y_after - y_before.
 
 Ours runs at its default batch (1024); tangermeme at 32 (its default), 256 and 1024, and the ratio uses
-tangermeme's fastest batch. Both are confined to the same cores (``cislens.threads.pin_cores``; all by
+tangermeme's fastest batch. Both are confined to the same cores (``cislens.runtime.pin_cores``; all by
 default) with the same thread count (TF's pools as a workflow job sets them, ``limit_threads``, ==
 ``torch.set_num_threads``). Each side runs in its own subprocess (so neither's thread pool disturbs the
 other), one after another, in interleaved rounds; a row's time is its best call after a warm-up call. All
@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from cislens.threads import allowed_cores
+from cislens.runtime import allowed_cores
 
 LENGTH, N_TASKS, FIRST_POOL = 200, 12, 25
 MOTIF = "GGGGCGGGGC"  # SP1 consensus
@@ -68,7 +68,7 @@ def _timed(calls: dict[int, object], repeats: int) -> tuple[dict[int, list[float
 # ----------------------------------------------------------------------------------------- workers
 def worker_keras(n: int, repeats: int, threads: int, batches: list[int], weights: str) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    from cislens.threads import limit_threads, pin_cores
+    from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)
@@ -145,7 +145,7 @@ def worker_torch(n: int, repeats: int, threads: int, batches: list[int], weights
     import torch
     from tangermeme.marginalize import marginalize
 
-    from cislens.threads import pin_cores
+    from cislens.runtime import pin_cores
 
     pin_cores(threads)
     torch.set_num_threads(threads)

@@ -16,7 +16,7 @@ side by side to show the work is the same.
   for the coupling fields, i.e. our sparse algorithm in PyTorch, so the ratio does not rest on the
   algorithm alone.
 
-Each fit runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``) with the same
+Each fit runs in its own subprocess confined to the same cores (``cislens.runtime.pin_cores``) with the same
 thread count, one after another, in interleaved rounds;
 a row's time is its best round. Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (peak resident
 set size, what the OS charged) of a separate subprocess fitting L = 300 (500 sequences, 2 iterations), and
@@ -49,7 +49,7 @@ import time
 
 import numpy as np
 
-from cislens.threads import allowed_cores
+from cislens.runtime import allowed_cores
 
 Q = 21
 MEMORY_ITERATIONS = 2  # the peak is reached in the first step; the second checks nothing accumulates
@@ -79,7 +79,7 @@ def _peak_mb() -> float:
 def worker_ours(seqs: np.ndarray, weights: np.ndarray, iterations: int, threads: int) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    from cislens.threads import limit_threads, pin_cores
+    from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)
@@ -101,7 +101,7 @@ def worker_torch(seqs: np.ndarray, weights: np.ndarray, iterations: int, threads
     import torch
     import torch.nn.functional as F
 
-    from cislens.threads import pin_cores
+    from cislens.runtime import pin_cores
 
     pin_cores(threads)
     torch.set_num_threads(threads)

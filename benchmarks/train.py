@@ -14,7 +14,7 @@ cislens learning rate, binary cross-entropy.
   the same lr/eps, a plain loop over a fresh shuffled index per epoch (no DataLoader, no metrics);
   one warm-up epoch, then the same number of timed epochs. Parameter counts are asserted equal.
 
-Each framework runs in its own subprocess confined to the same cores (``cislens.threads.pin_cores``; all by
+Each framework runs in its own subprocess confined to the same cores (``cislens.runtime.pin_cores``; all by
 default) with the same thread count (TF's pools as a train job sets them, ``limit_threads``: intra-op ==
 ``torch.set_num_threads``, inter-op min(2, threads)), so neither's thread pool or oneDNN state disturbs the
 other; the processes run one after another, never concurrently, in interleaved rounds; a row's s/epoch is
@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-from cislens.threads import allowed_cores
+from cislens.runtime import allowed_cores
 
 LENGTH, N_TASKS, BATCH, FIRST_POOL = 200, 12, 100, 25
 LEARNING_RATE = 3e-4  # cislens.training.fit.compile_model's default
@@ -92,7 +92,7 @@ def train_flops_per_sequence() -> float:
 def worker_keras(n: int, epochs: int, threads: int, variant: str) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    from cislens.threads import limit_threads, pin_cores
+    from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)  # as a train job sets its pools from the rule's threads
@@ -132,7 +132,7 @@ def worker_torch(n: int, epochs: int, threads: int) -> dict:
     import torch
     from torch import nn
 
-    from cislens.threads import pin_cores
+    from cislens.runtime import pin_cores
 
     pin_cores(threads)
     torch.set_num_threads(threads)

@@ -1,9 +1,37 @@
-"""Thread and core limits: TensorFlow's pools set once before any op runs (a rule's `threads`), and the
-cores a process may use (benchmarks give both frameworks the very same cores)."""
+"""The process runtime, ground floor: one seed per trial, TensorFlow's thread pools, and core limits.
+
+* :func:`set_seed`: one seed threaded through Python, numpy, Keras and TensorFlow (op determinism on).
+* :func:`limit_threads`: TensorFlow's pools, set once before any op runs (a rule's ``threads``).
+* :func:`allowed_cores`, :func:`pin_cores`: the cores a process may use (benchmarks give both frameworks
+  the very same cores).
+
+TensorFlow and Keras are imported inside the functions that need them, so importing this module is cheap.
+"""
 
 from __future__ import annotations
 
 import os
+import random
+
+import numpy as np
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Seed every RNG a trial touches; with ``deterministic`` also force deterministic TF kernels.
+
+    Op determinism makes reruns of a trial reproduce the same model (at some speed cost on GPU).
+    """
+    seed = int(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - legacy global RNG still used by third-party code
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def limit_threads(threads: int) -> None:

@@ -13,7 +13,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from cislens.attribution import evaluate, gradients
 from cislens.errors import InputError
 from cislens.ppm import information
-from cislens.seeding import set_seed
+from cislens.runtime import set_seed
 
 L, T = 12, 2
 

@@ -17,7 +17,7 @@ from cislens.attribution.methods import CORRECTABLE, METHODS
 from cislens.attribution.references import make_baselines
 from cislens.errors import InputError
 from cislens.models import zoo
-from cislens.seeding import set_seed
+from cislens.runtime import set_seed
 
 from ..conftest import ROOT
 

@@ -18,7 +18,7 @@ import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np
 from cislens.models import zoo
-from cislens.seeding import set_seed
+from cislens.runtime import set_seed
 from cislens.training.fit import train
 
 checkpoint, out, epochs, regime = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

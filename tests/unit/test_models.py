@@ -11,7 +11,7 @@ import pytest
 
 from cislens.errors import InputError
 from cislens.models import inspect, layers, zoo
-from cislens.seeding import set_seed
+from cislens.runtime import set_seed
 
 
 def _data(n=32, length=40, tasks=3, seed=0):

@@ -1,4 +1,4 @@
-"""cislens.threads.pin_cores: a benchmark's "1 thread" really is one core, for the process and its threads."""
+"""cislens.runtime.pin_cores: a benchmark's "1 thread" really is one core, for the process and its threads."""
 
 import json
 import os
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="ne
 
 _PROBE = """
 import json, os, sys, threading
-from cislens.threads import pin_cores
+from cislens.runtime import pin_cores
 kept = pin_cores(int(sys.argv[1]))
 seen = {}
 worker = threading.Thread(target=lambda: seen.update(thread=sorted(os.sched_getaffinity(0))))

@@ -12,7 +12,7 @@ import pytest
 
 from cislens.errors import InputError
 from cislens.models import zoo
-from cislens.seeding import set_seed
+from cislens.runtime import set_seed
 from cislens.training.fit import train
 from cislens.training.metrics import evaluate_model, evaluate_predictions
 

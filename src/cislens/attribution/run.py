@@ -15,7 +15,7 @@ import pandas as pd
 from ..data.dataset import read_info, read_split
 from ..errors import InputError
 from ..io import atomic_path, write_tsv
-from ..threads import limit_threads
+from ..runtime import limit_threads
 
 # Keyword arguments the job sets itself; everything else a method takes may come from ``options``.
 _JOB_ARGUMENTS = frozenset({"model", "x", "target", "task", "progress", "correct"})

@@ -459,7 +459,7 @@ def gia_trial(
     filters: str | None = None,
 ) -> pd.DataFrame:
     """Load the test split and the model, run the configured experiments; returns the occupancy table."""
-    from ..threads import limit_threads
+    from ..runtime import limit_threads
 
     limit_threads(threads)
     from ..data.dataset import read_info, read_split

@@ -21,7 +21,7 @@ def filters_trial(
     log: logging.Logger,
 ) -> None:
     """PPMs of every first-layer filter from its activations on test sequences (anchors §3)."""
-    from ..threads import limit_threads
+    from ..runtime import limit_threads
 
     limit_threads(threads)
     from ..data.dataset import read_split

@@ -198,7 +198,7 @@ def fit(
 ) -> dict[str, Any]:
     """Fit model ``name`` on a prepared alignment, save it to ``out`` (suffix per ``model_path``)."""
     if name in TF_MODELS:  # PSSM and MG are deterministic and need no TensorFlow start-up
-        from ..seeding import set_seed
+        from ..runtime import set_seed
 
         set_seed(seed, deterministic=False)
     msa, weights = load_prepared(prepared)

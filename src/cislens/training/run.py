@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.dataset import read_dataset
 from ..io import atomic_path, write_json, write_tsv
-from ..threads import limit_threads
+from ..runtime import limit_threads
 
 
 def train_variant(
@@ -29,7 +29,7 @@ def train_variant(
     limit_threads(threads)
     from ..models.zoo import build_model
     from ..plots import plot_history
-    from ..seeding import set_seed
+    from ..runtime import set_seed
     from .fit import train
     from .metrics import evaluate_model
     from .regimes import check_regime, model_overrides
