@@ -222,8 +222,7 @@ def test_streamed_passes_equal_in_memory_and_stay_batched():
 
 def test_hand_built_keras_model_filter_recovers_its_pwm():
     """A zoo CNN whose first filter is the PWM's log-odds: the extracted PPM is that PWM."""
-    from cislens.models.inspect import first_layer_model
-    from cislens.models.zoo import build_model
+    from cislens.models.zoo import build_model, first_layer_model
 
     x, _ = _planted(n=300, length=60, seed=4)
     model = build_model("cnn", 60, 1, filters=2, kernel_size=10, first_pool=4, pool_total=20)

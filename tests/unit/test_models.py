@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cislens.errors import InputError
-from cislens.models import inspect, layers, zoo
+from cislens.models import zoo
 from cislens.runtime import set_seed
 
 
@@ -48,10 +48,10 @@ def test_first_layer_found_by_name_and_activations_are_before_pooling():
         dense_units=16,
         activation="exponential",
     )
-    assert inspect.first_layer_kernel_size(model) == 7
-    assert inspect.first_layer_padding(model) == "same"
+    assert zoo.first_layer_kernel_size(model) == 7
+    assert zoo.first_layer_padding(model) == "same"
     x, _ = _data()
-    acts = inspect.first_layer_activations(model, x, batch_size=8)
+    acts = zoo.first_layer_activations(model, x, batch_size=8)
     assert acts.shape == (32, 40, 6)  # full length: taken before the pool
     assert (acts > 0).all()  # exponential activation is strictly positive
     conv = model.get_layer("first_conv")(x).numpy()
@@ -189,7 +189,7 @@ def test_each_arch_trains_and_round_trips(arch, tmp_path):
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     filters = TINY[arch][1]["filters"]
     assert loaded.get_layer("first_conv").filters == filters
-    acts = inspect.first_layer_activations(loaded, x, batch_size=16)
+    acts = zoo.first_layer_activations(loaded, x, batch_size=16)
     assert acts.shape == (64, length, filters) and (acts > 0).all()  # exponential, before pooling
 
 
@@ -208,9 +208,9 @@ def test_unknown_hp_and_short_input_raise_input_error():
 def test_exp_shift_scale_matches_formula():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(4, 10, 3)).astype(np.float32)
-    layer = layers.ExpShiftScale(shift=0.5, scale=2.0)
+    layer = zoo.ExpShiftScale(shift=0.5, scale=2.0)
     np.testing.assert_allclose(layer(x).numpy(), np.exp(2.0 * (x - 0.5)), rtol=1e-5)
-    np.testing.assert_allclose(layers.ExpShiftScale()(x).numpy(), np.exp(x), rtol=1e-5)  # defaults: exp
+    np.testing.assert_allclose(zoo.ExpShiftScale()(x).numpy(), np.exp(x), rtol=1e-5)  # defaults: exp
 
 
 def test_exp_shift_scale_model_round_trips_and_reads_before_pooling(tmp_path):
@@ -219,11 +219,11 @@ def test_exp_shift_scale_model_round_trips_and_reads_before_pooling(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     act = loaded.get_layer("first_activation")
-    assert isinstance(act, layers.ExpShiftScale) and (act.shift, act.scale) == (0.3, 1.7)
+    assert isinstance(act, zoo.ExpShiftScale) and (act.shift, act.scale) == (0.3, 1.7)
     x, _ = _data(n=8, length=length)
     conv = loaded.get_layer("first_conv")(x).numpy()
     bn = loaded.get_layer("first_bn")(conv, training=False).numpy()
-    acts = inspect.first_layer_activations(loaded, x)
+    acts = zoo.first_layer_activations(loaded, x)
     np.testing.assert_allclose(acts, np.exp(1.7 * (bn - 0.3)), rtol=1e-4)
 
 
@@ -236,18 +236,18 @@ def test_attention_weights_shape_rows_and_round_trip(tmp_path):
     assert mha.get_config()["use_bias"] is False  # query/key/value projections without bias
     assert not any("bias" in w.path for w in mha.weights)
     x, _ = _data(n=10, length=length)
-    weights = inspect.attention_weights(model, x, batch_size=4)
+    weights = zoo.attention_weights(model, x, batch_size=4)
     assert weights.shape == (10, 2, length // 4, length // 4)  # first_pool 4 by default
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
     path = tmp_path / "attn.keras"
     model.save(path)
     np.testing.assert_allclose(
-        inspect.attention_weights(keras.models.load_model(path), x), weights, atol=1e-6
+        zoo.attention_weights(keras.models.load_model(path), x), weights, atol=1e-6
     )
 
 
 def test_sinusoidal_encoding_table():
-    table = layers.sinusoidal_encoding(5, 6)
+    table = zoo.sinusoidal_encoding(5, 6)
     np.testing.assert_allclose(table[0], [0, 1, 0, 1, 0, 1], atol=1e-7)
     np.testing.assert_allclose(table[3, :2], [np.sin(3), np.cos(3)], rtol=1e-6)
 

@@ -31,10 +31,10 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import InputError
-from ..models.layers import ExpShiftScale, SinusoidalPositionEncoding
 from ..models.predict import memo
 from ..models.predict import sequence_chunks as _sequence_chunks
 from ..models.predict import setup as _setup
+from ..models.zoo import ExpShiftScale, SinusoidalPositionEncoding
 from .references import baseline_chunk, reference_count
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ def attention_between(
     Positions map onto the attention grid by scaling (L' = L / first-layer pool); maps are read a batch
     at a time so memory holds one batch of (heads, L', L') maps.
     """
-    from ..models.inspect import attention_weights
+    from ..models.zoo import attention_weights
 
     length = x.shape[1]
     out = []

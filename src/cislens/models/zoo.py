@@ -8,6 +8,10 @@ _dropout]`` and ``dense[2][_bn|_activation|_dropout]``; the attention layer is `
 
 All convolutions use ``same`` padding so every architecture accepts any long-enough input length
 (the reference code of the exponential-activation paper used ``valid`` in some deeper layers).
+
+The custom layers (``ExpShiftScale``, ``SinusoidalPositionEncoding``) are defined and registered here, so
+importing this module (or calling :func:`load_model`) is what lets a saved ``.keras`` file load; the
+readers at the end (``first_layer_*``, ``attention_weights``) find layers by those fixed names.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
+from keras import ops
 
 from ..errors import InputError
 from .hparams import (
@@ -32,7 +38,60 @@ from .hparams import (
 )
 from .hparams import ACTIVATIONS as ACTIVATIONS  # re-exported: part of the zoo's API
 from .hparams import hyperparameters as hyperparameters
-from .layers import ExpShiftScale, SinusoidalPositionEncoding
+
+# --- custom layers, registered on import so saved ``.keras`` files load again ------------------------
+# The registered names (``cislens>ExpShiftScale``, ``cislens>SinusoidalPositionEncoding``) are what saved
+# models refer to: keep them.
+
+
+@keras.saving.register_keras_serializable(package="cislens")
+class ExpShiftScale(keras.layers.Layer):
+    """``exp(scale * (x - shift))``: the shifted / scaled exponential of the exponential-activation paper.
+
+    One form covers both variants: ``shift`` moves the threshold below which activity is suppressed
+    and ``scale`` sharpens (>1) or flattens (<1) the curve. ``scale * exp(x - shift)`` would add
+    nothing, since it equals a pure shift by ``shift - log(scale)``. ``shift=0, scale=1`` is ``exp``.
+    """
+
+    def __init__(self, shift: float = 0.0, scale: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shift = float(shift)
+        self.scale = float(scale)
+
+    def call(self, inputs: Any) -> Any:
+        return ops.exp(self.scale * (inputs - self.shift))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "shift": self.shift, "scale": self.scale}
+
+
+def sinusoidal_encoding(length: int, depth: int) -> np.ndarray:
+    """(length, depth) fixed sine/cosine table of the Transformer paper (no weights to learn)."""
+    positions = np.arange(length, dtype=np.float64)[:, None]
+    rates = 1.0 / np.power(10_000.0, (2 * (np.arange(depth) // 2)) / max(depth, 1))
+    angles = positions * rates[None, :]
+    table = np.where(np.arange(depth)[None, :] % 2 == 0, np.sin(angles), np.cos(angles))
+    return table.astype(np.float32)
+
+
+@keras.saving.register_keras_serializable(package="cislens")
+class SinusoidalPositionEncoding(keras.layers.Layer):
+    """Adds a fixed sinusoidal position code so self-attention can tell positions apart."""
+
+    def build(self, input_shape: tuple) -> None:
+        self._table = sinusoidal_encoding(int(input_shape[-2]), int(input_shape[-1]))
+
+    def call(self, inputs: Any) -> Any:
+        return inputs + ops.cast(self._table, inputs.dtype)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+
+# --- builders -------------------------------------------------------------------------------------------
 
 
 def _check_pools(input_length: int, pools: Sequence[int]) -> None:
@@ -286,3 +345,58 @@ def target_model(model: keras.Model, target: str = "logit") -> keras.Model:
 def load_model(path: Any) -> keras.Model:
     """``keras.models.load_model`` with the zoo's custom layers registered (this module imports them)."""
     return keras.models.load_model(path)
+
+
+# --- reading zoo models by their fixed layer names: the first convolutional layer, attention maps -------
+
+
+def _layer(model: keras.Model, name: str) -> keras.layers.Layer:
+    try:
+        return model.get_layer(name)
+    except ValueError as err:
+        raise InputError(f"model {model.name!r} has no layer named {name!r}") from err
+
+
+def first_layer_model(model: keras.Model) -> keras.Model:
+    """Sub-model from the input to ``first_activation``: after the activation, before pooling."""
+    return keras.Model(model.inputs, _layer(model, "first_activation").output)
+
+
+def first_layer_activations(model: keras.Model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+    """(N, L, F) output of ``first_activation`` for all of ``x`` (mind the memory on large sets)."""
+    sub = first_layer_model(model)
+    out = sub.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(out)
+
+
+def first_layer_kernel_size(model: keras.Model) -> int:
+    """Filter width of ``first_conv`` (the PPM window size depends on it)."""
+    return int(_layer(model, "first_conv").kernel_size[0])
+
+
+def first_layer_padding(model: keras.Model) -> str:
+    """``same`` or ``valid``: decides how activation positions map back to sequence windows."""
+    return str(_layer(model, "first_conv").padding)
+
+
+def attention_weights(model: keras.Model, x: np.ndarray, *, batch_size: int = 128) -> np.ndarray:
+    """(N, heads, L', L') self-attention probabilities of the ``mha`` layer (each row sums to 1).
+
+    The layer is re-called on its own input with ``return_attention_scores=True``, so this works on a
+    model loaded from ``.keras`` too (the scores are not a model output).
+    """
+    mha = _layer(model, "mha")
+    feed = keras.Model(model.input, _query_tensor(mha))
+    x = np.asarray(x, dtype=np.float32)
+    chunks = []
+    for start in range(0, len(x), batch_size):
+        h = feed(x[start : start + batch_size], training=False)
+        _, scores = mha(h, h, return_attention_scores=True, training=False)
+        chunks.append(keras.ops.convert_to_numpy(scores))
+    return np.concatenate(chunks) if chunks else np.zeros((0,), dtype=np.float32)
+
+
+def _query_tensor(layer: keras.layers.Layer) -> object:
+    """The symbolic tensor the layer was called on as its query (its first input)."""
+    inputs = layer.input
+    return inputs[0] if isinstance(inputs, (list, tuple)) else inputs

@@ -26,8 +26,7 @@ def filters_trial(
     limit_threads(threads)
     from ..data.dataset import read_split
     from ..meme import write_meme
-    from ..models.inspect import first_layer_kernel_size, first_layer_model, first_layer_padding
-    from ..models.zoo import load_model
+    from ..models.zoo import first_layer_kernel_size, first_layer_model, first_layer_padding, load_model
     from .filters import filters_to_motifs, streamed_ppms, trim_ppm
 
     x = read_split(dataset_path, "test", truth=False).x[: int(settings["max_sequences"])]

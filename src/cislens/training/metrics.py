@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import keras
 import numpy as np
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from ..models.predict import Model, predict_output
 
 
 def _nanmean(values: list[float]) -> float:
@@ -56,7 +57,7 @@ def evaluate_predictions(
 
 
 def evaluate_model(
-    model: keras.Model,
+    model: Model,
     x: np.ndarray,
     y: np.ndarray,
     task_names: Sequence[str],
@@ -64,5 +65,5 @@ def evaluate_model(
     batch_size: int = 256,
 ) -> dict[str, Any]:
     """Predict ``x`` (the model's final output) and score it against ``y``."""
-    pred = model.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
+    pred = predict_output(model, x, batch_size)
     return evaluate_predictions(y, pred, task_names, task_type)
