@@ -11,9 +11,9 @@ import pytest
 
 from cislens.errors import InputError
 from cislens.models import zoo
-from cislens.training import augment, regimes
+from cislens.training import regimes
 from cislens.training.fit import compile_model
-from cislens.training.robustness import adversarial_accuracy, pgd_attack
+from cislens.training.regimes import adversarial_accuracy, pgd_attack
 
 L = 40
 
@@ -79,12 +79,12 @@ def test_adversarial_accuracy_binary_and_regression(trained):
 # ---------------------------------------------------------------- augmentations
 SEED = np.array([7, 3], dtype=np.int64)
 OPS = {
-    "reverse_complement": lambda x, s: augment.random_reverse_complement(x, s, 0.5),
-    "deletion": lambda x, s: augment.deletion(x, s, 30),
-    "insertion": lambda x, s: augment.insertion(x, s, 20),
-    "translocation": lambda x, s: augment.translocation(x, s, 20),
-    "mutation": lambda x, s: augment.mutation(x, s, 0.05),
-    "noise": lambda x, s: augment.noise(x, s, 0.3),
+    "reverse_complement": lambda x, s: regimes.random_reverse_complement(x, s, 0.5),
+    "deletion": lambda x, s: regimes.deletion(x, s, 30),
+    "insertion": lambda x, s: regimes.insertion(x, s, 20),
+    "translocation": lambda x, s: regimes.translocation(x, s, 20),
+    "mutation": lambda x, s: regimes.mutation(x, s, 0.05),
+    "noise": lambda x, s: regimes.noise(x, s, 0.3),
 }
 
 
@@ -100,33 +100,33 @@ def test_augmentation_keeps_shape_and_onehot(name):
 
 def test_noise_std():
     x = _onehot(64, length=100)
-    diff = np.asarray(augment.noise(x, SEED, 0.3)) - x
+    diff = np.asarray(regimes.noise(x, SEED, 0.3)) - x
     assert abs(diff.std() - 0.3) < 0.03 and abs(diff.mean()) < 0.01
 
 
 def test_reverse_complement():
     x = _onehot(5)
-    rc = np.asarray(augment.reverse_complement(x))
+    rc = np.asarray(regimes.reverse_complement(x))
     np.testing.assert_array_equal(rc, np.flip(x, axis=(1, 2)))
-    np.testing.assert_array_equal(np.asarray(augment.reverse_complement(rc)), x)
+    np.testing.assert_array_equal(np.asarray(regimes.reverse_complement(rc)), x)
     acgt = "ACGT"
     seq = np.eye(4, dtype=np.float32)[[acgt.index(c) for c in "AACGG"]][None]
-    rc_seq = "".join(acgt[i] for i in np.asarray(augment.reverse_complement(seq))[0].argmax(-1))
+    rc_seq = "".join(acgt[i] for i in np.asarray(regimes.reverse_complement(seq))[0].argmax(-1))
     assert rc_seq == "CCGTT"
-    np.testing.assert_array_equal(np.asarray(augment.random_reverse_complement(x, SEED, 1.0)), rc)
-    np.testing.assert_array_equal(np.asarray(augment.random_reverse_complement(x, SEED, 0.0)), x)
+    np.testing.assert_array_equal(np.asarray(regimes.random_reverse_complement(x, SEED, 1.0)), rc)
+    np.testing.assert_array_equal(np.asarray(regimes.random_reverse_complement(x, SEED, 0.0)), x)
 
 
 def test_mutation_changes_five_percent():
     x = _onehot(32, length=200)
-    out = np.asarray(augment.mutation(x, SEED, 0.05))
+    out = np.asarray(regimes.mutation(x, SEED, 0.05))
     changed = (out.argmax(-1) != x.argmax(-1)).mean(axis=1)
     np.testing.assert_allclose(changed, 0.05)
 
 
 def test_translocation_is_a_roll():
     x = _onehot(16, length=100)
-    out = np.asarray(augment.translocation(x, SEED, 20))
+    out = np.asarray(regimes.translocation(x, SEED, 20))
     shifts = []
     for xi, oi in zip(x, out, strict=True):
         ks = [k for k in range(-20, 21) if np.array_equal(np.roll(xi, k, axis=0), oi)]
@@ -138,8 +138,8 @@ def test_translocation_is_a_roll():
 def test_deletion_and_insertion_structure():
     x = _onehot(12, length=60)
     n = x.shape[1]
-    dele = np.asarray(augment.deletion(x, SEED, 10))
-    ins = np.asarray(augment.insertion(x, SEED, 10))
+    dele = np.asarray(regimes.deletion(x, SEED, 10))
+    ins = np.asarray(regimes.insertion(x, SEED, 10))
     for xi, di, ii in zip(x, dele, ins, strict=True):
         # deletion: out = random pad of d//2 + x[:s] + x[s+d:] + random pad of d - d//2
         assert any(
@@ -155,19 +155,19 @@ def test_deletion_and_insertion_structure():
             for k in range(11)
             for s in range(k // 2, n - k + 1)
         )
-    np.testing.assert_array_equal(np.asarray(augment.deletion(x, SEED, 0)), x)
-    np.testing.assert_array_equal(np.asarray(augment.insertion(x, SEED, 0)), x)
+    np.testing.assert_array_equal(np.asarray(regimes.deletion(x, SEED, 0)), x)
+    np.testing.assert_array_equal(np.asarray(regimes.insertion(x, SEED, 0)), x)
 
 
 def test_evoaug_combination():
     x = _onehot(64, length=80)
-    no_noise = [a for a in augment.AUGMENTATIONS if a != "noise"]
-    out = np.asarray(augment.evoaug(x, SEED, augmentations=no_noise, max_augs=3))
+    no_noise = [a for a in regimes.AUGMENTATIONS if a != "noise"]
+    out = np.asarray(regimes.evoaug(x, SEED, augmentations=no_noise, max_augs=3))
     assert out.shape == x.shape and _is_onehot(out)
     assert np.mean([not np.array_equal(a, b) for a, b in zip(out, x, strict=True)]) > 0.5
-    full = np.asarray(augment.evoaug(x, SEED))
+    full = np.asarray(regimes.evoaug(x, SEED))
     assert full.shape == x.shape and np.isfinite(full).all()
-    only_rc = np.asarray(augment.evoaug(x, SEED, augmentations=["reverse_complement"], rc_prob=1.0))
+    only_rc = np.asarray(regimes.evoaug(x, SEED, augmentations=["reverse_complement"], rc_prob=1.0))
     np.testing.assert_array_equal(only_rc, np.flip(x, axis=(1, 2)))
 
 
@@ -261,6 +261,6 @@ def test_deletion_pads_both_ends():
     # All-A sequences: a changed first or last base can only come from the random padding.
     x = np.zeros((400, 100, 4), np.float32)
     x[..., 0] = 1
-    out = np.asarray(augment.deletion(x, SEED, 30))
+    out = np.asarray(regimes.deletion(x, SEED, 30))
     first, last = (out[:, 0, 0] != 1).mean(), (out[:, -1, 0] != 1).mean()
     assert first > 0.3 and last > 0.3 and abs(first - last) < 0.2, (first, last)

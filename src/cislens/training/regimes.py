@@ -9,20 +9,24 @@ A regime is a mapping with ``kind`` plus that kind's keys (``check_regime`` fill
     compile_model(trainer, ...)                        # compile the trainer, not the model
     trainer.fit(..., callbacks=[*callbacks, *trainer.callbacks()])
     # then, if finetune_settings(regime): compile + fit ``model`` itself (no augmentation)
+
+The batch transforms live here too: the EvoAug augmentations (pure, stateless TensorFlow functions) and
+the PGD / FGSM attack with the robustness numbers reported after training (``adversarial_accuracy``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from ..errors import InputError
-from . import augment
-from .robustness import default_step_size, pgd_perturb
 
+# Order of application: noise last, so the others (mutation reads the base) see one-hot input.
+AUGMENTATIONS = ("reverse_complement", "deletion", "insertion", "translocation", "mutation", "noise")
 REGIMES = ("standard", "l2", "dropout", "gaussian_noise", "adversarial", "evoaug")
 ATTACKS = ("pgd", "fgsm")
 
@@ -41,7 +45,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "mix": 0.5,
     },
     "evoaug": {
-        "augmentations": list(augment.AUGMENTATIONS),
+        "augmentations": list(AUGMENTATIONS),
         "max_augs": 3,
         "rc_prob": 0.5,
         "delete_max": 30,
@@ -114,11 +118,11 @@ def _check_value(kind: str, key: str, value: Any) -> Any:
         return value
     if key == "augmentations":
         names = [value] if isinstance(value, str) else list(value)
-        bad = [n for n in names if n not in augment.AUGMENTATIONS]
+        bad = [n for n in names if n not in AUGMENTATIONS]
         if bad or not names or len(set(names)) != len(names):
             raise InputError(
                 f"regime {kind!r}: augmentations {names!r} must be distinct names from "
-                f"{', '.join(augment.AUGMENTATIONS)}"
+                f"{', '.join(AUGMENTATIONS)}"
             )
         return names
     if key == "step_size" and value is None:
@@ -231,7 +235,7 @@ class RegimeTrainer(keras.Model):
         elif kind == "evoaug":
             r = {k: v for k, v in self.regime.items() if k not in ("kind", "finetune_epochs")}
             r.pop("finetune_learning_rate")
-            x = augment.evoaug(x, self._next_seed(), **r)
+            x = evoaug(x, self._next_seed(), **r)
         elif kind == "adversarial":
             x = self._adversarial_batch(x, y, sample_weight)
         return x, y, sample_weight
@@ -290,3 +294,348 @@ class RegimeTrainer(keras.Model):
 def build_trainer(model: keras.Model, regime: Mapping[str, Any] | str, seed: int = 0) -> RegimeTrainer:
     """Wrap ``model`` for ``regime``; compile and fit the returned trainer, save ``model``."""
     return RegimeTrainer(model, regime, seed)
+
+
+# --- augmentations ---------------------------------------------------------------------------------------
+# EvoAug-style sequence augmentations as pure, stateless TensorFlow functions.
+#
+# Every function maps a one-hot batch (B, L, 4) to a batch of the same shape, draws per-sequence
+# parameters from an explicit stateless seed (a length-2 integer tensor), and accepts numpy input, so
+# the same code runs inside a compiled train step and in tests. Length is always preserved: the
+# reference insertion returned longer sequences; here insertions are trimmed at the 3' end and
+# deletions padded there with random bases.
+
+
+Seed = Any  # a length-2 int32/int64 tensor (or array) for tf.random.stateless_*
+
+
+def _prepare(x: Any, seed: Seed) -> tuple[tf.Tensor, tf.Tensor]:
+    x = tf.convert_to_tensor(x, dtype=tf.float32)
+    return x, tf.cast(tf.convert_to_tensor(seed), tf.int64)
+
+
+def _split(seed: tf.Tensor, n: int) -> list[tf.Tensor]:
+    """Independent child seeds, so each random draw gets its own stream."""
+    return tf.unstack(tf.random.experimental.stateless_split(seed, n), num=n)
+
+
+def _random_onehot(batch: tf.Tensor, length: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    bases = tf.random.stateless_uniform(tf.stack([batch, length]), seed, 0, 4, dtype=tf.int32)
+    return tf.one_hot(bases, 4, dtype=tf.float32)
+
+
+def _randint(batch: tf.Tensor, seed: tf.Tensor, low: int, high: int) -> tf.Tensor:
+    """One integer per sequence, uniform in [low, high] (inclusive)."""
+    return tf.random.stateless_uniform(tf.reshape(batch, [1]), seed, low, high + 1, dtype=tf.int32)
+
+
+def _uniform_below(upper: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Per-sequence integer uniform in [0, upper] for a per-sequence ``upper`` (int32 vector)."""
+    u = tf.random.stateless_uniform(tf.shape(upper), seed)
+    value = tf.cast(tf.floor(u * tf.cast(upper + 1, tf.float32)), tf.int32)
+    return tf.minimum(value, upper)
+
+
+def _dims(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    shape = tf.shape(x)
+    return shape[0], shape[1]
+
+
+def reverse_complement(x: Any) -> tf.Tensor:
+    """Reverse the sequence and swap A<->T, C<->G (ACGT channel order, so reverse both axes)."""
+    return tf.convert_to_tensor(x, dtype=tf.float32)[:, ::-1, ::-1]
+
+
+def random_reverse_complement(x: Any, seed: Seed, prob: float = 0.5) -> tf.Tensor:
+    """Reverse-complement each sequence with probability ``prob``."""
+    x, seed = _prepare(x, seed)
+    flip = tf.random.stateless_uniform(tf.shape(x)[:1], seed) < prob
+    return tf.where(flip[:, None, None], reverse_complement(x), x)
+
+
+def deletion(x: Any, seed: Seed, max_len: int = 30) -> tf.Tensor:
+    """Delete 0..max_len nt at a random start and pad both ends with random bases (half each), so the
+    length is kept and neither end is systematically replaced (which would teach a position bias)."""
+    x, seed = _prepare(x, seed)
+    batch, length = _dims(x)
+    s_len, s_start, s_pad = _split(seed, 3)
+    size = tf.minimum(_randint(batch, s_len, 0, max_len), length)
+    start = _uniform_below(length - size, s_start)
+    pos = tf.range(length)[None, :]
+    kept = pos - (size // 2)[:, None]  # position within the shortened sequence
+    source = kept + size[:, None] * tf.cast(kept >= start[:, None], tf.int32)
+    out = tf.gather(x, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
+    padded = (kept < 0) | (kept >= (length - size)[:, None])
+    return tf.where(padded[..., None], _random_onehot(batch, length, s_pad), out)
+
+
+def insertion(x: Any, seed: Seed, max_len: int = 20) -> tf.Tensor:
+    """Insert 0..max_len random nt at a random position, then trim both ends (half each) back to
+    length L: the reference changed the input length; trimming one end only would bias positions."""
+    x, seed = _prepare(x, seed)
+    batch, length = _dims(x)
+    s_len, s_start, s_ins = _split(seed, 3)
+    size = tf.minimum(_randint(batch, s_len, 0, max_len), length)
+    start = _uniform_below(length - size, s_start)
+    pos = tf.range(length)[None, :] + (size // 2)[:, None]  # position within the lengthened sequence
+    after = pos >= (start + size)[:, None]
+    inserted = (pos >= start[:, None]) & ~after
+    source = pos - size[:, None] * tf.cast(after, tf.int32)
+    out = tf.gather(x, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
+    return tf.where(inserted[..., None], _random_onehot(batch, length, s_ins), out)
+
+
+def translocation(x: Any, seed: Seed, max_shift: int = 20) -> tf.Tensor:
+    """Circularly roll each sequence by a shift in [-max_shift, max_shift] (np.roll semantics)."""
+    x, seed = _prepare(x, seed)
+    batch, length = _dims(x)
+    shift = _randint(batch, seed, -max_shift, max_shift)
+    source = tf.math.floormod(tf.range(length)[None, :] - shift[:, None], length)
+    return tf.gather(x, source, batch_dims=1)
+
+
+def noise(x: Any, seed: Seed, std: float = 0.3) -> tf.Tensor:
+    """Add Gaussian noise (mean 0, ``std``) to every entry; the only non-one-hot output."""
+    x, seed = _prepare(x, seed)
+    return x + std * tf.random.stateless_normal(tf.shape(x), seed)
+
+
+def mutation(x: Any, seed: Seed, rate: float = 0.05) -> tf.Tensor:
+    """Substitute exactly round(rate * L) distinct positions per sequence with a different base.
+
+    Forcing a different base makes ``rate`` the fraction actually changed (redrawing uniformly
+    would leave a quarter of the chosen positions unchanged).
+    """
+    x, seed = _prepare(x, seed)
+    batch, length = _dims(x)
+    s_pos, s_base = _split(seed, 2)
+    count = tf.cast(tf.round(rate * tf.cast(length, tf.float32)), tf.int32)
+    scores = tf.random.stateless_uniform(tf.stack([batch, length]), s_pos)
+    ranks = tf.argsort(tf.argsort(scores, axis=1), axis=1)
+    chosen = ranks < count
+    offset = tf.random.stateless_uniform(tf.stack([batch, length]), s_base, 1, 4, dtype=tf.int32)
+    new_base = tf.math.floormod(tf.argmax(x, axis=-1, output_type=tf.int32) + offset, 4)
+    return tf.where(chosen[..., None], tf.one_hot(new_base, 4, dtype=tf.float32), x)
+
+
+def _make_ops(
+    rc_prob: float, delete_max: int, insert_max: int, shift_max: int, noise_std: float, mutate_frac: float
+) -> dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]:
+    return {
+        "reverse_complement": lambda x, s: random_reverse_complement(x, s, rc_prob),
+        "deletion": lambda x, s: deletion(x, s, delete_max),
+        "insertion": lambda x, s: insertion(x, s, insert_max),
+        "translocation": lambda x, s: translocation(x, s, shift_max),
+        "mutation": lambda x, s: mutation(x, s, mutate_frac),
+        "noise": lambda x, s: noise(x, s, noise_std),
+    }
+
+
+def evoaug(
+    x: Any,
+    seed: Seed,
+    *,
+    augmentations: Sequence[str] = AUGMENTATIONS,
+    max_augs: int = 3,
+    rc_prob: float = 0.5,
+    delete_max: int = 30,
+    insert_max: int = 20,
+    shift_max: int = 20,
+    noise_std: float = 0.3,
+    mutate_frac: float = 0.05,
+) -> tf.Tensor:
+    """Give each sequence 1..max_augs distinct augmentations drawn uniformly from ``augmentations``.
+
+    Every enabled augmentation runs on the whole batch (cheap, and keeps the op vectorised); a
+    per-sequence mask picks which results are kept, applied in ``AUGMENTATIONS`` order.
+    """
+    x, seed = _prepare(x, seed)
+    enabled = [name for name in AUGMENTATIONS if name in set(augmentations)]
+    if not enabled:
+        return x
+    ops = _make_ops(rc_prob, delete_max, insert_max, shift_max, noise_std, mutate_frac)
+    seeds = _split(seed, len(enabled) + 2)
+    batch = tf.shape(x)[0]
+    scores = tf.random.stateless_uniform(tf.stack([batch, len(enabled)]), seeds[0])
+    ranks = tf.argsort(tf.argsort(scores, axis=1), axis=1)
+    counts = _randint(batch, seeds[1], 1, min(int(max_augs), len(enabled)))
+    chosen = ranks < counts[:, None]  # (B, A): a random subset of size counts[b] per sequence
+    for i, name in enumerate(enabled):
+        x = tf.where(chosen[:, i, None, None], ops[name](x, seeds[i + 2]), x)
+    return x
+
+
+# --- adversarial examples and robustness ---------------------------------------------------------------
+# Adversarial examples on the one-hot input (PGD / FGSM) and the robustness numbers we report.
+#
+# The same projected-gradient core serves adversarial training (inside the train step) and the
+# post-hoc evaluation, so the attack a model was trained against is the one it is scored on.
+
+TARGETS = ("loss",)
+
+
+def default_step_size(epsilon: float, steps: int) -> float:
+    """Madry et al.'s 2.5 * eps / steps: enough to reach the ball's boundary from any start."""
+    return 2.5 * float(epsilon) / max(int(steps), 1)
+
+
+def pgd_perturb(
+    loss_fn: Callable[[tf.Tensor], tf.Tensor],
+    x: Any,
+    *,
+    epsilon: float,
+    steps: int,
+    step_size: float,
+    random_start: bool,
+    seed: Any,
+) -> tf.Tensor:
+    """L_inf PGD maximising ``loss_fn``: signed-gradient ascent, projected back onto |x_adv - x| <= eps.
+
+    FGSM is the special case steps=1, step_size=epsilon, no random start. The result carries no
+    gradient (the training step must not differentiate through the attack).
+    """
+    x = tf.stop_gradient(tf.convert_to_tensor(x, dtype=tf.float32))
+    start = x
+    if random_start:
+        seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+        start = tf.clip_by_value(
+            x + tf.random.stateless_uniform(tf.shape(x), seed, -epsilon, epsilon), 0.0, 1.0
+        )
+
+    def body(i: tf.Tensor, x_adv: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            tape.watch(x_adv)
+            loss = loss_fn(x_adv)
+        grad = tape.gradient(loss, x_adv)
+        x_adv = x_adv + step_size * tf.sign(grad)
+        x_adv = x + tf.clip_by_value(x_adv - x, -epsilon, epsilon)
+        x_adv = tf.clip_by_value(x_adv, 0.0, 1.0)  # a base can be more or less present, never negative
+        return i + 1, tf.stop_gradient(x_adv)
+
+    _, x_adv = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), start))
+    return tf.stop_gradient(x_adv)
+
+
+def is_binary(model: keras.Model) -> bool:
+    """Binary tasks end in a sigmoid ``output`` layer (zoo convention); anything else is regression."""
+    try:
+        activation = model.get_layer("output").activation
+    except (ValueError, AttributeError):
+        return True
+    return getattr(activation, "__name__", "") == "sigmoid"
+
+
+def _task_loss(model: keras.Model, binary: bool) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    # Keras' binary cross-entropy recovers the logits behind a sigmoid layer, so saturated
+    # probabilities still give useful input gradients (checked: loss 30 at logit 30, not clipped).
+    def loss(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        pred = model(x, training=False)
+        # pred goes in unsliced: slicing would drop the logits Keras keeps on the sigmoid output
+        per_example = (
+            keras.losses.binary_crossentropy(y, pred) if binary else tf.reduce_mean(tf.square(pred - y), -1)
+        )
+        return tf.reduce_sum(per_example)
+
+    return loss
+
+
+def pgd_attack(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epsilon: float = 0.1,
+    steps: int = 20,
+    step_size: float | None = None,
+    target: str = "loss",
+    seed: int = 0,
+    batch_size: int = 256,
+    random_start: bool = True,
+    attack: str = "pgd",
+) -> np.ndarray:
+    """Adversarial copies of ``x`` (numpy, float32) that raise the task loss of ``model`` on ``y``.
+
+    ``attack="fgsm"`` takes one step of size ``epsilon`` from x. Batch b uses seed (seed, b), so
+    results do not depend on other batches.
+    """
+    if target not in TARGETS:
+        raise InputError(f"unknown attack target {target!r}; valid: {', '.join(TARGETS)}")
+    if attack not in ("pgd", "fgsm"):
+        raise InputError(f"unknown attack {attack!r}; valid: pgd, fgsm")
+    if epsilon <= 0 or steps < 1:
+        raise InputError(f"attack needs epsilon > 0 and steps >= 1; got epsilon={epsilon}, steps={steps}")
+    if attack == "fgsm":
+        steps, step_size, random_start = 1, float(epsilon), False
+    step = default_step_size(epsilon, steps) if step_size is None else float(step_size)
+    task_loss = _task_loss(model, is_binary(model))
+
+    @tf.function(reduce_retracing=True)
+    def run(xb: tf.Tensor, yb: tf.Tensor, sb: tf.Tensor) -> tf.Tensor:
+        return pgd_perturb(
+            lambda xa: task_loss(xa, yb),
+            xb,
+            epsilon=float(epsilon),
+            steps=int(steps),
+            step_size=step,
+            random_start=random_start,
+            seed=sb,
+        )
+
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32).reshape(len(x), -1)
+    out = np.empty_like(x)
+    for b, lo in enumerate(range(0, len(x), batch_size)):
+        hi = lo + batch_size
+        sb = tf.constant([int(seed), b], dtype=tf.int64)
+        out[lo:hi] = run(tf.constant(x[lo:hi]), tf.constant(y[lo:hi]), sb).numpy()
+    return out
+
+
+def _mean_auroc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    scores = [roc_auc_score(y[:, t], p[:, t]) for t in range(y.shape[1]) if len(np.unique(y[:, t])) == 2]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _mean_pearson(y: np.ndarray, p: np.ndarray) -> float:
+    rs = [np.corrcoef(y[:, t], p[:, t])[0, 1] for t in range(y.shape[1])]
+    return float(np.nanmean(rs)) if rs else float("nan")
+
+
+def adversarial_accuracy(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epsilon: float = 0.1,
+    steps: int = 20,
+    step_size: float | None = None,
+    seed: int = 0,
+    batch_size: int = 256,
+    attack: str = "pgd",
+) -> dict[str, float]:
+    """Clean vs adversarial performance for metrics.json.
+
+    Binary: accuracy (mean over tasks of agreement at threshold 0.5) and mean per-task AUROC.
+    Regression: mean per-task Pearson r instead.
+    """
+    y = np.asarray(y, dtype=np.float32).reshape(len(x), -1)
+    x_adv = pgd_attack(
+        model, x, y, epsilon=epsilon, steps=steps, step_size=step_size, seed=seed,
+        batch_size=batch_size, attack=attack,
+    )  # fmt: skip
+    clean = np.asarray(model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0))
+    adv = np.asarray(model.predict(x_adv, batch_size=batch_size, verbose=0))
+    clean, adv = clean.reshape(len(x), -1), adv.reshape(len(x), -1)
+    result: dict[str, float] = {"epsilon": float(epsilon), "steps": int(steps) if attack == "pgd" else 1}
+    if is_binary(model):
+        truth = y > 0.5
+        result["clean_accuracy"] = float(np.mean((clean > 0.5) == truth))
+        result["adversarial_accuracy"] = float(np.mean((adv > 0.5) == truth))
+        result["clean_auroc"] = _mean_auroc(y, clean)
+        result["adversarial_auroc"] = _mean_auroc(y, adv)
+    else:
+        result["clean_pearson"] = _mean_pearson(y, clean)
+        result["adversarial_pearson"] = _mean_pearson(y, adv)
+    return result

@@ -32,8 +32,7 @@ def train_variant(
     from ..runtime import set_seed
     from .fit import train
     from .metrics import evaluate_model
-    from .regimes import check_regime, model_overrides
-    from .robustness import adversarial_accuracy
+    from .regimes import adversarial_accuracy, check_regime, model_overrides
 
     set_seed(seed, deterministic=bool(training.get("deterministic", True)))
     regime = check_regime(regime or {"kind": "standard"})
