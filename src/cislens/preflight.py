@@ -61,7 +61,7 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
         return
     if kind != "peaks":
         return
-    from .data.genome import read_fai  # pandas imports only when real peaks are configured
+    from .data.genome import validated_index  # pandas imports only when real peaks are configured
     from .data.peaks import is_gzip, read_peaks
     from .data.windows import filter_chroms
 
@@ -77,7 +77,10 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
                     f"datasets.{dataset}: genome FASTA {genome} does not start with a '>' header"
                 )
     fai = f"{genome}.fai"
-    sizes = {name: entry[0] for name, entry in read_fai(fai).items()} if os.path.exists(fai) else None
+    # The index prepare reads, checked against the FASTA; a missing or stale one (or a gzipped genome)
+    # leaves the contig check to prepare, which rebuilds it, rather than trusting it here.
+    entries = validated_index(genome, build=False) if genome not in pending else None
+    sizes = {name: entry[0] for name, entry in entries.items()} if entries else None
     cache = _load_cache()
     changed = False
     for task, path in peak_files(settings).items():

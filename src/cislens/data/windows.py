@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import onehot
-from .genome import build_index, read_fai
+from .genome import validated_index
 
 # Mitochondria, unplaced and alternative contigs: dropped before anything else by default.
 DEFAULT_EXCLUDE = r"^(chrM|MT|M|chrUn.*|.*_random|.*_alt|.*_fix|.*_hap\d*|EBV)$"
@@ -67,7 +67,9 @@ def drop_off_chrom(df: pd.DataFrame, sizes: dict[str, int]) -> tuple[pd.DataFram
 
 
 def _read_fai(fasta: Path) -> dict[str, tuple[int, int, int, int]]:
-    return read_fai(build_index(fasta))
+    entries = validated_index(fasta)  # checked against the FASTA: a stale .fai is rebuilt, never read
+    assert entries is not None
+    return entries
 
 
 def read_chromosome(
