@@ -178,6 +178,10 @@ DEFAULT_ENCODE: dict[str, Any] = {
     ],
     "retries": 5,
     "timeout": 60,
+    # Seconds per file for everything (metadata, attempts, waits); a passed deadline keeps the partial
+    # file for the next run to resume. Genomes: GRCh38's ~0.9 GB FASTA at >= 0.25 MB/s.
+    "deadline": 300,
+    "genome_deadline": 3600,
 }
 ENCODE_DIR = "resources/encode"
 GENOME_DIR = "resources/genomes"

@@ -1,15 +1,18 @@
 """ENCODE downloads against a local HTTP server (a thread on 127.0.0.1): metadata, experiment
-resolution, resume after a dropped connection, md5 rejection; then the workflow's download rules
-feeding `prepare`. Nothing here reaches the internet."""
+resolution, resume after a dropped connection, md5 rejection, deadlines against a silent and a
+trickling server, no retries for an unresolvable host or a 404, parallel fetches; then the workflow's
+download rules feeding `prepare`. Nothing here reaches the internet."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,9 +22,9 @@ import yaml
 
 from cislens import config as cfg
 from cislens.data.dataset import read_info
-from cislens.encode import choose_peak_file, download, fetch_peaks
+from cislens.encode import choose_peak_file, download, fetch_peaks, fetch_peaks_many
 from cislens.encode.__main__ import main as encode_main
-from cislens.encode.download import part_path
+from cislens.encode.download import DEADLINE, GENOME_DEADLINE, part_path
 from cislens.errors import InputError
 from cislens.preflight import check_dataset_inputs
 
@@ -31,16 +34,30 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SNAKEFILE = str(ROOT / "workflow" / "Snakefile")
 
 
+HOLD = 10.0  # the longest any slow handler below keeps a connection: the server always stops by itself
+
+
 class Server:
     """Serves ``files`` (path -> bytes) with HTTP Range support; ``drops[path] = n`` cuts the first n
-    responses for that path after half of the body; ``ignore_range`` answers 200 to Range requests."""
+    responses for that path after half of the body; ``ignore_range`` answers 200 to Range requests.
+    Slow paths: ``silent`` ones never answer (the connection is held up to HOLD s, then closed),
+    ``trickle[path] = body`` sends one byte every ``TRICKLE`` s (well within any timeout), ``delay[path]``
+    waits that long before answering (``max_inflight`` counts requests served at once)."""
+
+    TRICKLE = 0.05
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.drops: dict[str, int] = {}
         self.ignore_range: set[str] = set()
         self.status: dict[str, int] = {}
+        self.silent: set[str] = set()
+        self.trickle: dict[str, bytes] = {}
+        self.delay: dict[str, float] = {}
         self.requests: list[tuple[str, str | None]] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.inflight = self.max_inflight = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +69,32 @@ class Server:
             def do_GET(self) -> None:
                 path = self.path
                 server.requests.append((path, self.headers.get("Range")))
+                if path in server.silent:
+                    server.stop.wait(HOLD)
+                    self.close_connection = True
+                    return
+                if path in server.trickle:
+                    body = server.trickle[path]
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.close_connection = True
+                    try:
+                        for i in range(len(body)):
+                            if server.stop.wait(Server.TRICKLE):
+                                return
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                    except OSError:  # the client hung up
+                        return
+                    return
+                if path in server.delay:
+                    with server.lock:
+                        server.inflight += 1
+                        server.max_inflight = max(server.max_inflight, server.inflight)
+                    server.stop.wait(server.delay[path])
+                    with server.lock:
+                        server.inflight -= 1
                 if path in server.status:
                     self.send_response(server.status[path])
                     self.send_header("Content-Length", "0")
@@ -103,6 +146,7 @@ def server():
     srv = Server()
     srv.thread.start()
     yield srv
+    srv.stop.set()
     srv.httpd.shutdown()
     srv.httpd.server_close()
     srv.thread.join(timeout=5)
@@ -198,6 +242,153 @@ def test_http_errors(server: Server, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="after 3 attempts"):
         download(f"{server.url}/busy", tmp_path / "b", retries=2, backoff=0)
     assert len(server.downloads("/busy")) == 3
+
+
+def _one_line(error: pytest.ExceptionInfo, start: str) -> str:
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(start), message
+    return message
+
+
+def test_a_server_that_never_answers_fails_within_the_deadline(server: Server, tmp_path: Path) -> None:
+    # The defaults' retries and 60 s timeout used to hold a job 6 x 60 s + back-off (6.5 min) here.
+    server.silent.add("/silent.bin")
+    lines: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught:
+        download(f"{server.url}/silent.bin", tmp_path / "s.bin", timeout=60, deadline=1.0, log=lines.append)
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 3.0, elapsed
+    message = _one_line(caught, "s.bin: not finished within its 1 s deadline (1 attempt, last: no response ")
+    assert "/silent.bin" in message and "rerun to resume from 0 bytes" in message
+    assert len(server.downloads("/silent.bin")) == 1 and not (tmp_path / "s.bin").exists()
+
+
+def test_a_trickling_server_fails_within_the_deadline_and_the_bytes_are_kept(
+    server: Server, tmp_path: Path
+) -> None:
+    # One byte every 0.05 s never trips a 0.5 s timeout: only the deadline ends it (today's code would
+    # wait the whole 10 s transfer, and a real trickle forever).
+    body = bytes(range(200))
+    server.trickle["/slow.bin"] = body
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught:
+        download(f"{server.url}/slow.bin", tmp_path / "t.bin", md5=_md5(body), timeout=0.5, deadline=1.0)
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 3.0, elapsed
+    message = _one_line(caught, "t.bin: not finished within its 1 s deadline (1 attempt, last: cut off")
+    kept = part_path(tmp_path / "t.bin").read_bytes()
+    assert 0 < len(kept) < len(body) and body.startswith(kept), len(kept)
+    assert f"rerun to resume from {len(kept)} bytes" in message
+    assert not (tmp_path / "t.bin").exists()
+
+
+def test_an_unresolvable_host_is_tried_once(tmp_path: Path, monkeypatch, capsys) -> None:
+    # `.invalid` never resolves (RFC 6761): answered here as a resolver would, so nothing leaves the
+    # machine; every other name goes to the real resolver. Counting the look-ups counts the attempts.
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            lookups.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
+    log = tmp_path / "dl.log"
+    out = tmp_path / "ENCFF001AAA.bed.gz"
+    argv = ["peaks", "ENCFF001AAA", "--base-url", "http://encode.cislens.invalid", "--out", str(out)]
+    status = encode_main([*argv, "--backoff", "0", "--log", str(log)])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1 and lookups == ["encode.cislens.invalid"]  # one attempt, no retries
+    assert err == [
+        "cislens error: ENCFF001AAA: cannot resolve host 'encode.cislens.invalid' (Name or service not "
+        "known) (http://encode.cislens.invalid/files/ENCFF001AAA/?format=json)"
+    ]
+    assert "retrying" not in log.read_text() and err[0] in log.read_text()
+    # The same for a file download.
+    with pytest.raises(InputError) as caught:
+        download("http://genome.cislens.invalid/g.fa.gz", tmp_path / "g.fa.gz", backoff=0)
+    _one_line(caught, "g.fa.gz: cannot resolve host 'genome.cislens.invalid'")
+    assert lookups == ["encode.cislens.invalid", "genome.cislens.invalid"]
+
+
+def test_a_missing_accession_is_one_404_and_one_line(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        fetch_peaks(
+            "ENCFF404AAA", None, tmp_path / "p", tmp_path / "m", base_url=server.url, output_types=["peaks"]
+        )
+    _one_line(caught, "ENCFF404AAA: HTTP 404 Not Found (http://127.0.0.1:")
+    assert len(server.requests) == 1  # not retried
+    # A file whose metadata exists but whose download is gone: one request for it too.
+    record = _file_object(server, "ENCFF405AAA", b"x")
+    del server.files[record["href"]]
+    with pytest.raises(InputError) as caught:
+        fetch_peaks(
+            "ENCFF405AAA", None, tmp_path / "p", tmp_path / "m", base_url=server.url, output_types=["peaks"]
+        )
+    _one_line(caught, "p: HTTP 404 Not Found (http://127.0.0.1:")
+    assert len(server.downloads(record["href"])) == 1
+
+
+def test_several_accessions_are_fetched_in_parallel(server: Server, tmp_path: Path, capsys) -> None:
+    good = {acc: _narrowpeak({"chr1": 5000}, 3, i) for i, acc in enumerate(["ENCFF501AAA", "ENCFF502AAA"])}
+    for acc, body in good.items():
+        _file_object(server, acc, body)
+    for acc in ("ENCFF503AAA", "ENCFF504AAA"):  # portal metadata that never comes
+        server.silent.add(f"/files/{acc}/?format=json")
+    accessions = [*good, "ENCFF503AAA", "ENCFF504AAA"]
+    started = time.monotonic()
+    status = encode_main(
+        ["peaks", *accessions, "--out", str(tmp_path / "dl"), "--base-url", server.url, "--deadline", "1.5"]
+    )
+    elapsed = time.monotonic() - started
+    assert status == 1 and 1.5 <= elapsed < 2.8, elapsed  # one after the other: at least 3 s
+    for acc, body in good.items():
+        assert (tmp_path / "dl" / f"{acc}.bed.gz").read_bytes() == body
+        assert json.loads((tmp_path / "dl" / f"{acc}.json").read_text())["accession"] == acc
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("cislens error:")]
+    assert sorted(errors) == [
+        f"cislens error: {acc}: not finished within its 1.5 s deadline (1 attempt, last: no response "
+        f"before the deadline; {server.url}/files/{acc}/?format=json)"
+        for acc in ("ENCFF503AAA", "ENCFF504AAA")
+    ]
+    # The library call reports each accession's outcome.
+    results = fetch_peaks_many(
+        ["ENCFF501AAA", "XYZ"], "GRCh38", tmp_path / "again", base_url=server.url, output_types=["peaks"]
+    )
+    assert isinstance(results["XYZ"], InputError) and str(results["XYZ"]).startswith("XYZ: not an ENCODE")
+    assert results["ENCFF501AAA"] == tmp_path / "again" / "ENCFF501AAA.bed.gz"
+
+
+def test_an_experiments_file_metadata_is_fetched_in_parallel(server: Server, tmp_path: Path) -> None:
+    files = [f"ENCFF6{i:02d}AAA" for i in range(6)]
+    for i, acc in enumerate(files):
+        _file_object(server, acc, _narrowpeak({"chr1": 5000}, 3, i), preferred_default=i == 3)
+        server.delay[f"/files/{acc}/?format=json"] = 0.3
+    server.json("/experiments/ENCSR600AAA/?format=json", {"files": [f"/files/{acc}/" for acc in files]})
+    fetch_peaks(
+        "ENCSR600AAA",
+        "GRCh38",
+        tmp_path / "e.bed.gz",
+        tmp_path / "e.json",
+        base_url=server.url,
+        output_types=["IDR thresholded peaks"],
+    )
+    assert json.loads((tmp_path / "e.json").read_text())["accession"] == "ENCFF603AAA"
+    assert server.max_inflight >= 2
+
+
+def test_deadline_defaults_agree() -> None:
+    settings = cfg.encode_settings({})
+    assert settings["deadline"] == DEADLINE and settings["genome_deadline"] == GENOME_DEADLINE
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    encode = schema["properties"]["encode"]["properties"]
+    assert encode["deadline"]["default"] == DEADLINE
+    assert encode["genome_deadline"]["default"] == GENOME_DEADLINE
 
 
 def test_file_accession_downloads_with_metadata(server: Server, tmp_path: Path) -> None:

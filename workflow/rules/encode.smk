@@ -1,6 +1,7 @@
 # ENCODE peak files (by file or experiment accession) and reference genomes, downloaded once into
 # resources/ on the submitting host (cluster nodes are often offline): retries, resume, md5 check,
-# atomic rename. Datasets name them in `peaks:` / `genome:`; cislens.config maps names to paths.
+# atomic rename, and an overall deadline per file. Each accession is its own job, so Snakemake fetches
+# several in parallel (up to --cores, or --local-cores on a cluster: these are local rules). Datasets name them in `peaks:` / `genome:`; cislens.config maps names to paths.
 import json
 import math
 
@@ -11,9 +12,11 @@ ENCODE_PYTHON = (
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
     else sys.executable
 )
-# Retries and timeout are passed as resources, not params: changing them must not download again.
+# Retries, timeout and deadlines are passed as resources, not params: changing them must not download again.
 ENCODE_RETRIES = int(ENCODE["retries"])
 ENCODE_TIMEOUT = int(math.ceil(ENCODE["timeout"]))
+ENCODE_DEADLINE = int(math.ceil(ENCODE["deadline"]))
+ENCODE_GENOME_DEADLINE = int(math.ceil(ENCODE["genome_deadline"]))
 
 
 rule encode_peaks:
@@ -31,6 +34,7 @@ rule encode_peaks:
     resources:
         retries=ENCODE_RETRIES,
         timeout=ENCODE_TIMEOUT,
+        deadline=ENCODE_DEADLINE,
     params:
         python=ENCODE_PYTHON,
         base_url=ENCODE["base_url"],
@@ -39,7 +43,8 @@ rule encode_peaks:
         "{params.python} -m cislens.encode peaks {wildcards.accession:q}"
         " --assembly {wildcards.assembly:q} --out {output.peaks:q} --metadata {output.metadata:q}"
         " --base-url {params.base_url:q} --output-types {params.output_types:q}"
-        " --retries {resources.retries} --timeout {resources.timeout} --log {log:q}"
+        " --retries {resources.retries} --timeout {resources.timeout} --deadline {resources.deadline}"
+        " --log {log:q}"
 
 
 rule encode_genome:
@@ -55,6 +60,7 @@ rule encode_genome:
     resources:
         retries=ENCODE_RETRIES,
         timeout=ENCODE_TIMEOUT,
+        deadline=ENCODE_GENOME_DEADLINE,
     params:
         python=ENCODE_PYTHON,
         base_url=ENCODE["base_url"],
@@ -63,4 +69,5 @@ rule encode_genome:
     shell:
         "{params.python} -m cislens.encode genome {wildcards.assembly:q} --url {params.url:q}"
         " --md5={params.md5:q} --out {output:q} --base-url {params.base_url:q}"
-        " --retries {resources.retries} --timeout {resources.timeout} --log {log:q}"
+        " --retries {resources.retries} --timeout {resources.timeout} --deadline {resources.deadline}"
+        " --log {log:q}"

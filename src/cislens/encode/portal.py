@@ -3,7 +3,10 @@
 The REST API's file object (``<base>/files/ENCFF.../?format=json``) carries ``accession``, ``href``
 (the download path), ``md5sum``, ``file_format``, ``file_type``, ``output_type``, ``assembly`` and
 ``status``; an experiment object (``<base>/experiments/ENCSR.../?format=json``) lists its ``files``,
-embedded as objects or as ``/files/ENCFF.../`` paths.
+embedded as objects or as ``/files/ENCFF.../`` paths (fetched a few at a time, in parallel).
+
+Each file gets one deadline for everything it takes: its metadata (an experiment's included), the
+download and every retry; several accessions given together are fetched in parallel.
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from ..errors import InputError
 from ..io import atomic_open
-from .download import Log, _quiet, download, fetch_json
+from .download import DEADLINE, GENOME_DEADLINE, Deadline, Log, _quiet, as_deadline, download, fetch_json
 
 FILE_RE = re.compile(r"^ENCFF\d{3}[A-Z]{3}$")
 EXPERIMENT_RE = re.compile(r"^ENCSR\d{3}[A-Z]{3}$")
 _DOWNLOAD_PATH_RE = re.compile(r"/files/([^/]+)/@@download/")
+WORKERS = 4  # concurrent requests: enough to hide latency, few enough to be polite to the portal
 
 
 def _url(base_url: str, path: str) -> str:
@@ -30,11 +35,24 @@ def _url(base_url: str, path: str) -> str:
 
 
 def file_object(accession: str, base_url: str, **fetch: Any) -> dict[str, Any]:
-    return fetch_json(_url(base_url, f"/files/{accession}/?format=json"), **fetch)
+    return fetch_json(_url(base_url, f"/files/{accession}/?format=json"), what=accession, **fetch)
 
 
 def experiment_object(accession: str, base_url: str, **fetch: Any) -> dict[str, Any]:
-    return fetch_json(_url(base_url, f"/experiments/{accession}/?format=json"), **fetch)
+    return fetch_json(_url(base_url, f"/experiments/{accession}/?format=json"), what=accession, **fetch)
+
+
+def parallel_map(function: Any, items: Sequence[Any], workers: int = WORKERS) -> list[Any]:
+    """``[function(x) for x in items]`` on up to ``workers`` threads; the first failure (in order)
+    is raised once the calls already started have ended (each is bounded by its deadline)."""
+    if len(items) <= 1 or workers <= 1:
+        return [function(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="cislens-encode")
+    try:
+        futures = [pool.submit(function, item) for item in items]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _released(entry: Mapping[str, Any]) -> bool:
@@ -95,10 +113,12 @@ def resolve_peak_file(
         experiment = None
     elif EXPERIMENT_RE.match(accession):
         exp = experiment_object(accession, base_url, **fetch)
-        files = [
-            f if isinstance(f, Mapping) else file_object(str(f).strip("/").split("/")[-1], base_url, **fetch)
-            for f in exp.get("files", [])
-        ]
+        listed = exp.get("files", [])
+        paths = [str(f) for f in listed if not isinstance(f, Mapping)]
+        accessions = [path.strip("/").split("/")[-1] for path in paths]
+        objects = parallel_map(lambda acc: file_object(acc, base_url, **fetch), accessions)
+        fetched = dict(zip(paths, objects, strict=True))
+        files = [f if isinstance(f, Mapping) else fetched[str(f)] for f in listed]
         meta = choose_peak_file(exp, files, assembly, output_types)
         if not meta.get("href") or not meta.get("md5sum"):  # a summary without the download fields
             meta = {**meta, **file_object(meta["accession"], base_url, **fetch)}
@@ -127,11 +147,14 @@ def fetch_peaks(
     output_types: Sequence[str],
     retries: int = 5,
     timeout: float = 60,
+    deadline: float | Deadline = DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,
 ) -> Path:
-    """Download an ENCODE peak file (or an experiment's chosen one) to ``out``, md5-checked."""
-    fetch = {"retries": retries, "timeout": timeout, "backoff": backoff, "log": log}
+    """Download an ENCODE peak file (or an experiment's chosen one) to ``out``, md5-checked, metadata
+    and download together within ``deadline`` seconds."""
+    deadline = as_deadline(deadline)
+    fetch = {"retries": retries, "timeout": timeout, "deadline": deadline, "backoff": backoff, "log": log}
     meta, experiment = resolve_peak_file(accession, assembly, base_url, output_types, **fetch)
     url = _url(base_url, meta["href"])
     log(
@@ -140,7 +163,7 @@ def fetch_peaks(
     )
     if not meta.get("md5sum"):
         log(f"{meta.get('accession')}: ENCODE metadata has no md5sum")
-    download(url, out, md5=meta.get("md5sum"), retries=retries, timeout=timeout, backoff=backoff, log=log)
+    download(url, out, md5=meta.get("md5sum"), **fetch)
     record = {
         "requested": accession,
         "experiment": experiment,
@@ -164,12 +187,37 @@ def fetch_peaks(
     return Path(out)
 
 
+def fetch_peaks_many(
+    accessions: Sequence[str],
+    assembly: str | None,
+    out_dir: str | os.PathLike,
+    *,
+    workers: int = WORKERS,
+    **options: Any,
+) -> dict[str, Path | InputError]:
+    """Several accessions in parallel, each to ``<out_dir>/<accession>.bed.gz`` (+ ``.json``) with its own
+    deadline (``options["deadline"]`` seconds from when its fetch starts): {accession: path, or the
+    InputError that stopped it}. One failure does not stop the others."""
+    out_dir = Path(out_dir)
+
+    def one(accession: str) -> Path | InputError:
+        try:
+            return fetch_peaks(
+                accession, assembly, out_dir / f"{accession}.bed.gz", out_dir / f"{accession}.json", **options
+            )
+        except InputError as error:
+            return error
+
+    return dict(zip(accessions, parallel_map(one, list(accessions), workers), strict=True))
+
+
 def genome_md5(url: str, **fetch: Any) -> str | None:
     """md5 of an ENCODE reference file from its metadata (``.../files/<id>/@@download/...``), else None."""
     match = _DOWNLOAD_PATH_RE.search(url)
     if match is None:
         return None
-    meta = fetch_json(url[: match.start()] + f"/files/{match.group(1)}/?format=json", **fetch)
+    accession = match.group(1)
+    meta = fetch_json(url[: match.start()] + f"/files/{accession}/?format=json", what=accession, **fetch)
     return meta.get("md5sum")
 
 
@@ -182,12 +230,15 @@ def fetch_genome(
     md5: str | None = None,
     retries: int = 5,
     timeout: float = 60,
+    deadline: float | Deadline = GENOME_DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,
 ) -> Path:
-    """Download a reference FASTA for ``assembly``; its md5 comes from ``md5`` or ENCODE's metadata."""
-    fetch = {"retries": retries, "timeout": timeout, "backoff": backoff, "log": log}
+    """Download a reference FASTA for ``assembly`` within ``deadline`` seconds (metadata included);
+    its md5 comes from ``md5`` or ENCODE's metadata."""
+    deadline = as_deadline(deadline)
+    fetch = {"retries": retries, "timeout": timeout, "deadline": deadline, "backoff": backoff, "log": log}
     url = _url(base_url, url)
     md5 = md5 or genome_md5(url, **fetch)
     log(f"{assembly}: {url} (md5 {md5 or 'unknown'})")
-    return download(url, out, md5=md5, retries=retries, timeout=timeout, backoff=backoff, log=log)
+    return download(url, out, md5=md5, **fetch)
