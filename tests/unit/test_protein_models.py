@@ -12,6 +12,7 @@ import pytest
 
 from cislens.errors import InputError
 from cislens.protein import effects, factored_attention, mg, pll, potts, pssm, simulate, vae
+from cislens.protein import fit as protein_fit
 from cislens.protein.msa import Q, one_hot
 from cislens.protein.params import PottsModel, load_potts, save_potts
 
@@ -55,7 +56,7 @@ def test_segment_sum_fields_and_gradient_match_dense_one_hot():
     seqs = rng.integers(0, Q, size=(40, 5))
     seqs[10:20] = seqs[0]  # duplicates are collapsed into one weighted row
     weights = rng.uniform(0.2, 1.0, size=40)
-    data = pll.PseudoLikelihood(seqs, weights)
+    data = protein_fit.PseudoLikelihood(seqs, weights)
     assert data.n_unique == len(np.unique(seqs, axis=0)) <= 31
     free = tf.Variable(rng.normal(size=(5 * Q, 5 * Q)).astype(np.float32))
     h = tf.Variable(rng.normal(size=(5, Q)).astype(np.float32))
@@ -74,7 +75,7 @@ def test_segment_sum_fields_and_gradient_match_dense_one_hot():
     np.testing.assert_allclose(g_free.numpy(), d_free.numpy(), atol=1e-5)
     np.testing.assert_allclose(g_h.numpy(), d_h.numpy(), atol=1e-5)
     for chunks in (1, 7, 100):  # the parallel split changes nothing but the op count
-        other = pll.PseudoLikelihood(seqs, weights, chunks=chunks)
+        other = protein_fit.PseudoLikelihood(seqs, weights, chunks=chunks)
         with tf.GradientTape() as tape:
             value = other.nll(h, other.couplings(free))
         assert float(value) == pytest.approx(float(loss), rel=1e-6)
