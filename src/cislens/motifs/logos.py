@@ -48,36 +48,6 @@ def plot_logo(matrix: np.ndarray, ax: Any, kind: str = "information", title: str
     return logo
 
 
-def logo_grid(
-    motifs: Sequence[Motif],
-    path: str | os.PathLike,
-    titles: Sequence[str] | None = None,
-    ncols: int = 6,
-    kind: str = "information",
-    dpi: int = 100,
-) -> None:
-    """Save a grid of motif logos as one PNG (written atomically)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    if titles is not None and len(titles) != len(motifs):
-        raise InputError(f"{len(titles)} titles for {len(motifs)} motifs")
-    n = max(len(motifs), 1)
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig = Figure(figsize=(2.6 * ncols, 1.4 * nrows))
-    FigureCanvasAgg(fig)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for i, ax in enumerate(axes):
-        if i < len(motifs):
-            plot_logo(motifs[i].ppm, ax, kind=kind, title=titles[i] if titles is not None else motifs[i].id)
-        else:
-            ax.axis("off")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-
-
 def match_logo_grid(
     filters: Sequence[Motif],
     hits: pd.DataFrame,
