@@ -58,6 +58,7 @@ def _one_line(error: BaseException) -> str:
 def logged(snakemake: Any) -> Iterator[logging.Logger]:
     """Send all output to ``snakemake.log[0]`` (when set); any failure ends in one line and exit 1.
 
+    Warnings (``logger.warning``) go to the log and, as ``cislens warning:`` lines, to the terminal.
     Every exception takes the same path: its full traceback goes to the rule's log (what debugging
     needs), and one ``cislens error:`` line goes to the log and to the terminal, so a user sees what
     is wrong, and where, without opening the log. Bad input (InputError) says what and where itself;
@@ -72,6 +73,11 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
     try:
         with redirect:
             logger.handlers[:] = [logging.StreamHandler(sys.stderr)]
+            if log_path:  # warnings also reach the terminal, not only the rule's log
+                warn = logging.StreamHandler(terminal)
+                warn.setLevel(logging.WARNING)
+                warn.setFormatter(logging.Formatter("cislens warning: %(message)s"))
+                logger.handlers.append(warn)
             try:
                 logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards.items()))
                 yield logger

@@ -14,14 +14,17 @@ inputs give byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import h5py
 import numpy as np
 
+from ..errors import InputError, corrupt_output
 from ..io import atomic_path
 
 SPLITS = ("train", "valid", "test")
@@ -96,9 +99,23 @@ def write_dataset(path: str | os.PathLike, dataset: Dataset) -> None:
                         _create(group, key, values)
 
 
+@contextlib.contextmanager
+def open_output_h5(path: str | os.PathLike) -> Iterator[h5py.File]:
+    """Open an HDF5 file this workflow wrote (dataset.h5, attribution maps) for reading; a truncated
+    or damaged file, or one missing what we write, fails in one line: corrupt or truncated, delete
+    it and rerun. A missing file says so."""
+    if not os.path.exists(path):
+        raise InputError(f"{path}: does not exist")
+    try:
+        with h5py.File(path, "r") as handle:
+            yield handle
+    except (OSError, KeyError, RuntimeError, json.JSONDecodeError) as err:
+        raise corrupt_output(path) from err
+
+
 def read_split(path: str | os.PathLike, split: str, truth: bool = True) -> Split:
     """Read one split; x comes back as float32 (N, L, 4)."""
-    with h5py.File(path, "r") as handle:
+    with open_output_h5(path) as handle:
         group = handle[split]
         kwargs: dict[str, Any] = {
             "x": group["x"][()].astype(np.float32),
@@ -126,7 +143,7 @@ def read_dataset(path: str | os.PathLike, truth: bool = True) -> Dataset:
 
 def read_info(path: str | os.PathLike) -> dict[str, Any]:
     """Metadata and split sizes without loading arrays."""
-    with h5py.File(path, "r") as handle:
+    with open_output_h5(path) as handle:
         return {
             "tasks": [t.decode() for t in handle.attrs["tasks"]],
             "kind": str(handle.attrs["kind"]),

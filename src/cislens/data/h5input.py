@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from .dataset import SPLITS, Dataset, Split
+from .validate import label_array
 
 _SPLIT_ALIASES = {
     "train": ("train", "tr"),
@@ -80,7 +81,7 @@ def load_h5_dataset(path: str | os.PathLike, *, seed: int = 0) -> Dataset:
             if len(x) and not np.isin(x, (0.0, 1.0)).all():
                 # dataset.h5 stores x as exact uint8 one-hot; soft inputs would silently become N.
                 raise InputError(f"{path}: {x_key} is not one-hot (values other than 0 and 1)")
-            y = np.asarray(handle[y_key][()], dtype=np.float32)
+            y = label_array(handle[y_key][()], f"{path}: {y_key}")  # strings fail in one line
             if y.ndim == 1:
                 y = y[:, None]
             if y.ndim != 2 or len(y) != len(x):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,25 @@ def motifs_by_name(meme_path: str | Path, names: Mapping[str, str]) -> dict[str,
 
 
 def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
-    """Make the dataset of one config entry; ``inputs`` are the rule's input files by name."""
+    """Make the dataset of one config entry and validate its arrays (``validate.validate_dataset``):
+    bad labels or empty splits fail here, before dataset.h5 is written, in one line; the task type
+    is logged, degenerate tasks are warnings. ``inputs`` are the rule's input files by name."""
+    from .validate import validate_dataset
+
+    dataset = _build(settings, inputs, workdir)
+    declared = str(settings.get("task_type", "auto"))
+    source = str(settings["path"]) if settings["kind"] == "h5" else f"{settings['kind']} dataset"
+    check = validate_dataset(dataset, declared=declared, source=source)
+    if settings["kind"] == "h5":  # the declared type travels to training (other kinds: 0/1 by construction)
+        dataset.summary["task_type"] = check.task_type
+    log = logging.getLogger(__name__)
+    log.info("task type: %s", check.description)
+    for warning in check.warnings:
+        log.warning("%s", warning)
+    return dataset
+
+
+def _build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
     kind = settings["kind"]
     seed = int(settings["seed"])
     if kind == "synthetic_multitask":

@@ -343,8 +343,26 @@ def target_model(model: keras.Model, target: str = "logit") -> keras.Model:
 
 
 def load_model(path: Any) -> keras.Model:
-    """``keras.models.load_model`` with the zoo's custom layers registered (this module imports them)."""
-    return keras.models.load_model(path)
+    """``keras.models.load_model`` with the zoo's custom layers registered (this module imports them).
+
+    A file that is not a complete ``.keras`` zip (truncated, damaged) fails in one line that says so,
+    not Keras's "File not found" for a file that exists.
+    """
+    import json
+    import os
+    import zipfile
+    import zlib
+
+    from ..errors import corrupt_output
+
+    if not os.path.exists(path):
+        raise InputError(f"{path}: model file does not exist")
+    if not zipfile.is_zipfile(path):
+        raise corrupt_output(path)
+    try:
+        return keras.models.load_model(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, json.JSONDecodeError) as err:
+        raise corrupt_output(path) from err
 
 
 # --- reading zoo models by their fixed layer names: the first convolutional layer, attention maps -------

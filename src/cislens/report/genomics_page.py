@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import read_dataset
+from ..data.validate import validate_dataset
+from ..errors import InputError
 from .html import Section, img, mean_sd_table, provenance_section, table, trial_label, write_page
 
 
@@ -29,8 +31,23 @@ def dataset_section(dataset_path: str | os.PathLike) -> Section:
             chroms = sorted(set(split.chrom))
             row["chromosomes"] = ", ".join(chroms[:8]) + (" ..." if len(chroms) > 8 else "")
         rows.append(row)
+    try:  # the prepare step's validation, recomputed: its warnings become the page's banner
+        check = validate_dataset(data, str(data.summary.get("task_type", "auto")), str(dataset_path))
+        task_type, warnings = check.description, check.warnings
+    except InputError as err:  # a dataset.h5 written before validation existed
+        task_type, warnings = "not valid", [str(err)]
+    banner = (
+        '<div style="border:2px solid #c60;background:#fff4e5;padding:.5em 1em;margin:.6em 0">'
+        "<b>Degenerate labels: these tasks' scores mean little</b><ul>"
+        + "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        + "</ul></div>"
+        if warnings
+        else ""
+    )
     parts = [
-        f"<p>Kind <b>{html.escape(data.kind)}</b>, {len(data.tasks)} task(s), seed {data.seed}; ground truth "
+        banner,
+        f"<p>Kind <b>{html.escape(data.kind)}</b>, {len(data.tasks)} task(s), task type "
+        f"{html.escape(task_type)}, seed {data.seed}; ground truth "
         f"{'kept' if data.splits['test'].truth is not None else 'not available'}.</p>",
         table(pd.DataFrame(rows)),
     ]

@@ -38,7 +38,7 @@ def train_variant(
     regime = check_regime(regime or {"kind": "standard"})
     data = read_dataset(dataset_path, truth=False)
     train_split, valid_split, test_split = (data.splits[s] for s in ("train", "valid", "test"))
-    task_type = infer_task_type(train_split.y)
+    task_type = data.summary.get("task_type") or infer_task_type(train_split.y)  # h5: as declared/validated
     hp = {k: v for k, v in model_settings.items() if k != "arch"}
     hp.update(model_overrides(regime))
     model = build_model(model_settings["arch"], data.length, len(data.tasks), task_type=task_type, **hp)
