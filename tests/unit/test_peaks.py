@@ -70,6 +70,49 @@ def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, what: str
     assert message.startswith(f"{path}:3: ") and what in message and "\n" not in message
 
 
+@pytest.mark.parametrize("rest", ["", "chr1\t1\t10\n", "chr1\tabc\t10\n"])
+def test_one_grammar_whatever_the_rest_of_the_file(tmp_path: Path, rest: str) -> None:
+    """An exponent is not a BED coordinate: rejected on its own line by both parsers alike (the fast
+    parser used to read 3.2e4 as 32000 unless another line sent the file to the checker)."""
+    path = tmp_path / "e.bed"
+    path.write_text("chr1\t100\t3.2e4\n" + rest)
+    with pytest.raises(InputError, match=r"e\.bed:1: end '3\.2e4' is not an integer"):
+        peaks.read_peaks(path)
+
+
+def test_column_name_line_is_skipped_with_a_note(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "hand.bed"
+    path.write_text("# made by hand\nchrom\tstart\tend\nchr1\t5\t25\nchr1\t30\t40\n")
+    with caplog.at_level("WARNING", logger="cislens"):
+        df = peaks.read_peaks(path)
+    assert df["start"].tolist() == [5, 30]
+    assert f"{path}:2: skipped a column-name line" in caplog.text
+    # only the first line may name columns: a word in the middle of the file is still an error
+    path.write_text("chr1\t5\t25\nchrom\tstart\tend\n")
+    with pytest.raises(InputError, match=r"hand\.bed:2: start 'start' is not an integer"):
+        peaks.read_peaks(path)
+
+
+def test_truncated_gzip_and_directory_name_the_file(tmp_path: Path) -> None:
+    zipped = gzip.compress((NARROW * 200).encode())
+    path = tmp_path / "cut.bed.gz"
+    path.write_bytes(zipped[: len(zipped) // 2])
+    with pytest.raises(InputError, match=r"cut\.bed\.gz: truncated or corrupt gzip file"):
+        peaks.read_peaks(path)
+    folder = tmp_path / "peaks_dir"
+    folder.mkdir()
+    with pytest.raises(InputError, match=r"peaks_dir: is a directory, not a peak file"):
+        peaks.read_peaks(folder)
+
+
+def test_bad_exclude_regex_names_the_key() -> None:
+    from cislens.data.windows import filter_chroms
+
+    frame = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [10]})
+    with pytest.raises(InputError, match=r"exclude_chroms: '\(chrM' is not a valid regular expression"):
+        filter_chroms(frame, "(chrM")
+
+
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.narrowPeak"
     path.write_text("track type=narrowPeak\n# nothing\n\n")

@@ -1,14 +1,22 @@
 """Read peak files (narrowPeak, BED3..BED6+, gzip or plain) into one validated table.
 
 Every malformed line is reported as ``file:line: what is wrong`` so a user can fix the input
-instead of debugging a traceback deep in the workflow.
+instead of debugging a traceback deep in the workflow. One grammar serves both parsers (the
+vectorised one for well-formed files and the line-by-line one that names the first bad line):
+coordinates and summits are decimal integers (``3.2e4`` is not a BED coordinate, whichever parser
+reads it), fields are tab-separated (whitespace when a line has fewer than three tabs), and blank,
+``#``, ``track`` and ``browser`` lines are skipped, as is a first line that names its columns
+(``chrom start end``, common in hand-made BEDs), with a note.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
+import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +26,10 @@ from ..errors import InputError
 
 COLUMNS = ("chrom", "start", "end", "name", "score", "summit")
 _GZIP_MAGIC = b"\x1f\x8b"
+# The grammar of an integer field (start, end, summit): optional sign, decimal digits, nothing else.
+_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+_SKIPPED = ("#", "track", "browser")
+_log = logging.getLogger("cislens")
 
 
 def is_gzip(path: str | os.PathLike) -> bool:
@@ -27,16 +39,47 @@ def is_gzip(path: str | os.PathLike) -> bool:
 
 
 def _read_text(path: Path) -> str:
-    opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rb") as handle:
-        return handle.read().decode("utf-8", errors="replace")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a peak file")
+    gzipped = is_gzip(path)
+    opener = gzip.open if gzipped else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        reason = str(error) or type(error).__name__
+        raise InputError(f"{path}: truncated or corrupt gzip file ({reason})") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
 def _parse_int(value: str, path: Path, lineno: int, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"{path}:{lineno}: {what} {value!r} is not an integer") from None
+    if not _INTEGER.fullmatch(value):
+        raise InputError(f"{path}:{lineno}: {what} {value!r} is not an integer")
+    return int(value)
+
+
+def _is_column_header(fields: list[str]) -> bool:
+    """A line naming its columns (``chrom start end``): start and end are words, not numbers."""
+    return len(fields) >= 3 and not any(_INTEGER.fullmatch(f) for f in fields[1:3]) and all(
+        f.strip().replace("_", "").isalpha() for f in fields[1:3]
+    )
+
+
+def _fields(line: str) -> list[str]:
+    fields = line.rstrip("\r\n").split("\t")
+    return fields if len(fields) >= 3 else line.split()
+
+
+def _header_lines(lines: list[str], path: Path) -> int:
+    """How many leading lines are not peaks: blank, comment, track/browser, and one column-name line."""
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip().startswith(_SKIPPED)):
+        skip += 1
+    if skip < len(lines) and _is_column_header(_fields(lines[skip])):
+        _log.warning("%s:%d: skipped a column-name line %r", path, skip + 1, lines[skip].strip())
+        skip += 1
+    return skip
 
 
 def _numeric(column: pd.Series, missing: str) -> np.ndarray:
@@ -45,16 +88,15 @@ def _numeric(column: pd.Series, missing: str) -> np.ndarray:
     return pd.to_numeric(column.astype(str).replace({"": missing, ".": missing})).to_numpy()
 
 
-def _fast_parse(text: str) -> pd.DataFrame | None:
+def _integers(column: pd.Series) -> bool:
+    """Whether every value of a column read as text follows the integer grammar."""
+    return bool(column.str.fullmatch(_INTEGER.pattern).all())
+
+
+def _fast_parse(lines: list[str], skip: int) -> pd.DataFrame | None:
     """Vectorised parse of a well-formed file (headers only at the top); None sends the caller to the
-    line-by-line checker, which accepts the same files and names the first bad line otherwise."""
-    lines = text.splitlines(keepends=True)
-    skip = 0
-    while skip < len(lines) and (
-        not lines[skip].strip() or lines[skip].lstrip().startswith(("#", "track", "browser"))
-    ):
-        skip += 1
-    body = "".join(lines[skip:]) if skip else text
+    line-by-line checker, which applies the same grammar and names the first bad line."""
+    body = "".join(lines[skip:])
     if not body.strip():
         return None
     try:
@@ -64,12 +106,15 @@ def _fast_parse(text: str) -> pd.DataFrame | None:
             header=None,
             na_filter=False,
             engine="c",
-            dtype={0: str, 1: np.int64, 2: np.int64, 3: str},
+            dtype=str,
             skip_blank_lines=True,
         )
         n_cols = raw.shape[1]
-        if n_cols < 3:
+        if n_cols < 3 or not (_integers(raw[1]) and _integers(raw[2])):
             return None
+        if n_cols == 10 and not _integers(raw[9].replace({"": "-1", ".": "-1"})):
+            return None
+        raw[1], raw[2] = raw[1].astype(np.int64), raw[2].astype(np.int64)
         score = np.zeros(len(raw)) if n_cols < 5 else _numeric(raw[4], "0").astype(np.float64)
         # Column 10 is the summit only in narrowPeak (exactly 10 columns); in BED12 it is blockCount.
         summit = np.full(len(raw), -1, dtype=np.int64) if n_cols != 10 else _numeric(raw[9], "-1")
@@ -109,14 +154,16 @@ def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: peak file does not exist")
-    frame = _fast_parse(_read_text(path))
+    lines = _read_text(path).splitlines(keepends=True)
+    skip = _header_lines(lines, path)
+    frame = _fast_parse(lines, skip)
     if frame is None:
-        frame = _checked_parse(path)
+        frame = _checked_parse(path, lines, skip)
     frame.attrs["source"] = str(path)
     return frame
 
 
-def _checked_parse(path: Path) -> pd.DataFrame:
+def _checked_parse(path: Path, lines: list[str], skip: int) -> pd.DataFrame:
     """Line-by-line parse that names the first bad line; used when the fast parse refuses the file."""
     chroms: list[str] = []
     starts: list[int] = []
@@ -124,13 +171,11 @@ def _checked_parse(path: Path) -> pd.DataFrame:
     names: list[str] = []
     scores: list[float] = []
     summits: list[int] = []
-    for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+    for lineno, line in enumerate(lines[skip:], start=skip + 1):
         stripped = line.strip()
-        if not stripped or stripped.startswith(("#", "track", "browser")):
+        if not stripped or stripped.startswith(_SKIPPED):
             continue
-        fields = line.rstrip("\r\n").split("\t")
-        if len(fields) < 3:
-            fields = stripped.split()
+        fields = _fields(line)
         if len(fields) < 3:
             raise InputError(f"{path}:{lineno}: expected at least 3 tab-separated columns, got {len(fields)}")
         chrom = fields[0].strip()

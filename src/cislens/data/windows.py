@@ -25,11 +25,21 @@ _VALID = np.zeros(256, dtype=bool)
 _VALID[np.frombuffer(b"ACGTacgt", dtype=np.uint8)] = True
 
 
+def compile_exclude(exclude_regex: str) -> re.Pattern[str]:
+    """The ``exclude_chroms`` regular expression, or one line naming the key and the regex error."""
+    try:
+        return re.compile(exclude_regex)
+    except re.error as error:
+        raise InputError(
+            f"exclude_chroms: {exclude_regex!r} is not a valid regular expression ({error})"
+        ) from None
+
+
 def filter_chroms(df: pd.DataFrame, exclude_regex: str | None = DEFAULT_EXCLUDE) -> tuple[pd.DataFrame, int]:
     """Drop rows whose chromosome name fully matches ``exclude_regex`` (mitochondria, unplaced, alts)."""
     if not exclude_regex:
         return df.reset_index(drop=True), 0
-    pattern = re.compile(exclude_regex)
+    pattern = compile_exclude(exclude_regex)
     keep = np.array([pattern.fullmatch(str(c)) is None for c in df["chrom"]], dtype=bool)
     return df[keep].reset_index(drop=True), int((~keep).sum())
 
