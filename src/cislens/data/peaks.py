@@ -17,7 +17,9 @@ import logging
 import os
 import re
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ from ..errors import InputError
 COLUMNS = ("chrom", "start", "end", "name", "score", "summit")
 _GZIP_MAGIC = b"\x1f\x8b"
 # The grammar of an integer field (start, end, summit): optional sign, decimal digits, nothing else.
-_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+_INTEGER = re.compile(r"\s*[-+]?[0-9]+\s*")
 _SKIPPED = ("#", "track", "browser")
 _log = logging.getLogger("cislens")
 
@@ -89,8 +91,9 @@ def _numeric(column: pd.Series, missing: str) -> np.ndarray:
 
 
 def _integers(column: pd.Series) -> bool:
-    """Whether every value of a column read as text follows the integer grammar."""
-    return bool(column.str.fullmatch(_INTEGER.pattern).all())
+    """Whether every value of a coordinate column read as text is plain decimal digits (anything else,
+    a sign or spaces included, goes to the checker, which applies the full grammar)."""
+    return bool(column.str.isdigit().all())
 
 
 def _fast_parse(lines: list[str], skip: int) -> pd.DataFrame | None:
@@ -106,13 +109,11 @@ def _fast_parse(lines: list[str], skip: int) -> pd.DataFrame | None:
             header=None,
             na_filter=False,
             engine="c",
-            dtype=str,
+            dtype={0: str, 1: str, 2: str, 3: str},
             skip_blank_lines=True,
         )
         n_cols = raw.shape[1]
         if n_cols < 3 or not (_integers(raw[1]) and _integers(raw[2])):
-            return None
-        if n_cols == 10 and not _integers(raw[9].replace({"": "-1", ".": "-1"})):
             return None
         raw[1], raw[2] = raw[1].astype(np.int64), raw[2].astype(np.int64)
         score = np.zeros(len(raw)) if n_cols < 5 else _numeric(raw[4], "0").astype(np.float64)
@@ -220,3 +221,24 @@ def _checked_parse(path: Path, lines: list[str], skip: int) -> pd.DataFrame:
     )
     frame.attrs["source"] = str(path)
     return frame
+
+
+def peak_files(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Peak files of a `peaks` dataset as {task: path}; a list names tasks after the file stems."""
+    peaks = settings["peaks"]
+    if isinstance(peaks, str):
+        peaks = [peaks]
+    if isinstance(peaks, list):
+        named: dict[str, str] = {}
+        for path in peaks:
+            stem = Path(path).name
+            for suffix in (".gz", ".narrowPeak", ".bed"):
+                stem = stem.removesuffix(suffix)
+            if stem in named:
+                raise InputError(
+                    f"peaks: {named[stem]} and {path} would both be task {stem!r}; "
+                    "name the tasks with a mapping"
+                )
+            named[stem] = path
+        return named
+    return dict(peaks)
