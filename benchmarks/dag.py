@@ -97,10 +97,8 @@ def planning_seconds(configfile: Path, workdir: Path) -> dict[str, float]:
     """The planning steps common.smk runs, timed one by one in this process."""
     import os
 
-    from snakemake.utils import validate
-
     from cislens import config as cfg
-    from cislens.preflight import check_dataset_inputs
+    from cislens import plan as cp
     from cislens.report.figures import applicable
 
     schema_path = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -110,18 +108,14 @@ def planning_seconds(configfile: Path, workdir: Path) -> dict[str, float]:
     os.chdir(workdir)
     try:
         t = time.perf_counter()
-        schema = cfg.load_schema(schema_path)
-        cfg.check_config(config, schema)
-        times["check_config"] = time.perf_counter() - t
+        cp.validate(config, cp.load_schema(schema_path))  # one pass: one-line errors, schema defaults
+        times["validate"] = time.perf_counter() - t
         t = time.perf_counter()
-        validate(config, str(schema_path))
-        times["snakemake_validate"] = time.perf_counter() - t
-        t = time.perf_counter()
-        plan = cfg.workflow_plan(config)
+        plan = cp.workflow_plan(config)
         times["workflow_plan"] = time.perf_counter() - t
         t = time.perf_counter()
         for name, entry in plan.items():
-            check_dataset_inputs(name, entry["settings"])
+            cp.check_inputs(name, entry["settings"])
         times["preflight"] = time.perf_counter() - t
         t = time.perf_counter()
         for entry in plan.values():

@@ -5,8 +5,8 @@ from cislens.runlog import logged, setup_environment
 setup_environment()
 
 with logged(snakemake) as log:  # noqa: F821
-    from cislens.config import ground_truth_motifs
     from cislens.gia.run import choose_motifs, gia_trial
+    from cislens.plan import ground_truth_motifs
 
     settings = snakemake.params.gia  # noqa: F821
     dataset_settings = snakemake.params.dataset_settings  # noqa: F821

@@ -1,8 +1,8 @@
 """Write the motifs a synthetic dataset plants (and, for the code set, its negative pool) as MEME."""
 
-from cislens.data.prepare import planted_motif_ids
 from cislens.jaspar import fetch_by_ids
 from cislens.meme import write_meme
+from cislens.plan import planted_motif_ids
 from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821

@@ -1,5 +1,7 @@
 """Checks run while Snakemake builds its DAG, so bad input fails in one line before any job starts.
 
+Each dataset kind picks its checks in :mod:`cislens.plan` (``Kind.preflight``); this module holds them.
+
 Peak files are parsed in full (format errors name file and line) and their contigs are checked
 against the genome's FASTA index when one exists; a FASTA without an index is indexed by the
 prepare rule, which repeats the contig check. Results are cached by file size and mtime so a
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import downloaded_inputs, peak_files
+from .config import downloaded_inputs
 from .errors import InputError
 
 CACHE = Path(".snakemake") / "cislens-preflight.json"
@@ -26,7 +28,7 @@ def _stamp(path: str) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _require_file(path: str, what: str, dataset: str) -> None:
+def require_file(path: str, what: str, dataset: str) -> None:
     if not os.path.exists(path):
         raise InputError(f"datasets.{dataset}: {what} {path} does not exist")
     if os.path.getsize(path) == 0:
@@ -50,26 +52,17 @@ def _save_cache(cache: dict[str, Any]) -> None:
         pass  # a read-only working directory only costs the cache
 
 
-def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
-    """Raise InputError (one line) for a missing, empty or malformed input of one dataset."""
-    kind = settings["kind"]
-    if kind == "msa":
-        _check_msa_inputs(dataset, settings)
-        return
-    if kind == "h5":
-        _require_file(settings["path"], "h5 file", dataset)
-        return
-    if kind != "peaks":
-        return
+def check_peak_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
+    """Raise InputError (one line) for a missing, empty or malformed peak file or genome FASTA."""
     from .data.genome import validated_index  # pandas imports only when real peaks are configured
-    from .data.peaks import is_gzip, read_peaks
+    from .data.peaks import is_gzip, peak_files, read_peaks
     from .data.windows import filter_chroms
 
     # ENCODE files and genomes are downloaded by rules: checked here once they exist, by prepare always.
     pending = {path for path in downloaded_inputs(settings) if not os.path.exists(path)}
     genome = settings["genome"]
     if genome not in pending:
-        _require_file(genome, "genome FASTA", dataset)
+        require_file(genome, "genome FASTA", dataset)
         opener = gzip.open if is_gzip(genome) else open
         with opener(genome, "rt") as handle:
             if not handle.readline().startswith(">"):
@@ -86,7 +79,7 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
     for task, path in peak_files(settings).items():
         if path in pending:
             continue
-        _require_file(path, f"peak file for task {task!r}:", dataset)
+        require_file(path, f"peak file for task {task!r}:", dataset)
         key = os.path.abspath(path)
         stamp = [*_stamp(path), settings["exclude_chroms"], *(_stamp(fai) if sizes is not None else [])]
         if cache.get(key) == stamp:
@@ -105,13 +98,13 @@ def check_dataset_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
         _save_cache(cache)
 
 
-def _check_msa_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
+def check_msa_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
     """Alignment, structure and DMS files exist; a DMS table's mutants match the focus sequence (a
     numbering offset fails here, in one line, not after the models are fitted)."""
-    _require_file(settings["alignment"], "alignment", dataset)
+    require_file(settings["alignment"], "alignment", dataset)
     for key, what in (("pdb", "PDB file"), ("distance_table", "distance table"), ("dms", "DMS table")):
         if settings.get(key):
-            _require_file(settings[key], what, dataset)
+            require_file(settings[key], what, dataset)
     if not settings.get("dms"):
         return
     options = ("format", "focus", "first_residue", "max_gap_fraction", "drop_focus_gaps", "dms_score")

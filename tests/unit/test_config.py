@@ -8,11 +8,13 @@ import pytest
 import yaml
 
 from cislens import config as cfg
+from cislens import plan as cp
+from cislens.data.peaks import peak_files
 from cislens.errors import InputError
 
 from ..conftest import ROOT
 
-SCHEMA = cfg.load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+SCHEMA = cp.load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def default_config() -> dict:
 
 def test_shipped_configs_validate() -> None:
     for path in sorted((ROOT / "config").glob("*.yaml")):
-        cfg.check_config(yaml.safe_load(path.read_text()), SCHEMA)
+        cp.check_config(yaml.safe_load(path.read_text()), SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +46,7 @@ def test_schema_violations_name_the_key(default_config: dict, mutate, where: str
     config = copy.deepcopy(default_config)
     mutate(config)
     with pytest.raises(InputError) as info:
-        cfg.check_config(config, SCHEMA)
+        cp.check_config(config, SCHEMA)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith("config: ")
@@ -61,7 +63,7 @@ def test_unknown_model_in_variant(default_config: dict) -> None:
 
 
 def test_dataset_defaults_and_trials(default_config: dict) -> None:
-    settings = cfg.dataset_settings(default_config, "synthetic_genome")
+    settings = cp.dataset_settings(default_config, "synthetic_genome")
     assert settings["width"] == 200 and settings["negatives"] == "gc_matched"
     assert settings["jaspar"]["release"] == "JASPAR2016"
     default_config["trials"] = 3
@@ -71,7 +73,7 @@ def test_dataset_defaults_and_trials(default_config: dict) -> None:
 
 
 def test_peak_files_named_by_stem() -> None:
-    files = cfg.peak_files({"peaks": ["a/CTCF.narrowPeak.gz", "b/REST.bed"]})
+    files = peak_files({"peaks": ["a/CTCF.narrowPeak.gz", "b/REST.bed"]})
     assert files == {"CTCF": "a/CTCF.narrowPeak.gz", "REST": "b/REST.bed"}
 
 
@@ -87,19 +89,19 @@ def test_peak_files_named_by_stem() -> None:
 def test_cross_field_checks(default_config: dict, change: dict, message: str) -> None:
     default_config["datasets"]["synthetic_genome"].update(change)
     with pytest.raises(InputError) as info:
-        cfg.workflow_plan(default_config)
+        cp.workflow_plan(default_config)
     assert message in str(info.value) and "datasets.synthetic_genome" in str(info.value)
 
 
 def test_duplicate_peak_file_stems_are_rejected() -> None:
     with pytest.raises(InputError, match="would both be task 'ctcf'"):
-        cfg.peak_files({"peaks": ["a/ctcf.bed.gz", "b/ctcf.bed.gz"]})
+        peak_files({"peaks": ["a/ctcf.bed.gz", "b/ctcf.bed.gz"]})
 
 
 def test_jaspar_tag_round_trips_its_options():
-    from cislens.config import DEFAULT_JASPAR, jaspar_tag, parse_jaspar_options
+    from cislens.config import jaspar_tag, parse_jaspar_options
 
-    assert jaspar_tag(DEFAULT_JASPAR) == "JASPAR2016_CORE_vertebrates"
+    assert jaspar_tag(cp.jaspar_defaults()) == "JASPAR2016_CORE_vertebrates"
     base = {"release": "JASPAR2024", "collection": "CORE", "tax_group": "fungi"}
     for all_versions, pseudocount in [(False, 0.0), (True, 0.0), (False, 0.8), (True, 0.25)]:
         tag = jaspar_tag({**base, "all_versions": all_versions, "pseudocount": pseudocount})

@@ -26,7 +26,8 @@ from cislens.encode import choose_peak_file, download, fetch_peaks, fetch_peaks_
 from cislens.encode.__main__ import main as encode_main
 from cislens.encode.download import DEADLINE, GENOME_DEADLINE, part_path
 from cislens.errors import InputError
-from cislens.preflight import check_dataset_inputs
+from cislens.plan import check_inputs as check_dataset_inputs
+from cislens.plan import dataset_settings
 
 from ..conftest import ROOT
 
@@ -492,7 +493,7 @@ def test_config_points_accessions_at_the_download_cache(tmp_path: Path, monkeypa
         },
         "variants": [],
     }
-    settings = cfg.dataset_settings(config, "enc")
+    settings = dataset_settings(config, "enc")
     assert settings["genome"] == "resources/genomes/GRCh38.fa.gz"
     assert settings["peaks"]["CTCF"] == "resources/encode/GRCh38/ENCFF001AAA.bed.gz"
     assert settings["peaks"]["REST"] == "resources/encode/GRCh38/ENCSR000XYZ.bed.gz"
@@ -505,7 +506,7 @@ def test_config_points_accessions_at_the_download_cache(tmp_path: Path, monkeypa
     check_dataset_inputs("enc", settings)
     # A list of accessions names the tasks after them; a local genome needs `assembly` for an experiment.
     config["datasets"]["enc"].update(peaks=["ENCFF001AAA"], genome=str(tmp_path / "g.fa"), assembly="mm10")
-    settings = cfg.dataset_settings(config, "enc")
+    settings = dataset_settings(config, "enc")
     assert settings["peaks"] == {"ENCFF001AAA": "resources/encode/mm10/ENCFF001AAA.bed.gz"}
     assert settings["genome"] == str(tmp_path / "g.fa")
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cislens.data import genome, windows
-from cislens.preflight import check_dataset_inputs
+from cislens.preflight import check_peak_inputs as check_dataset_inputs
 from tests.conftest import write_fasta
 
 

@@ -7,13 +7,13 @@ import copy
 import pytest
 import yaml
 
-from cislens import config as cfg
+from cislens import plan as cp
 from cislens.errors import InputError
 from cislens.report.figures import applicable
 
 from ..conftest import ROOT
 
-SCHEMA = cfg.load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+SCHEMA = cp.load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
 @pytest.fixture
@@ -22,22 +22,22 @@ def protein_config() -> dict:
 
 
 def test_protein_only_config_plans_every_model(protein_config: dict) -> None:
-    cfg.check_config(protein_config, SCHEMA)
-    plan = cfg.workflow_plan(protein_config)
+    cp.check_config(protein_config, SCHEMA)
+    plan = cp.workflow_plan(protein_config)
     entry = plan["planted_potts"]
     assert entry["variants"] == ["pssm", "potts", "mg", "factored_attention", "vae"]
     assert entry["trials"] == ["t0"]
-    assert cfg.is_protein(entry["settings"]) and "jaspar" not in entry["settings"]
+    assert cp.is_protein(entry["settings"]) and "jaspar" not in entry["settings"]
     assert entry["settings"]["n_sequences"] == 5000 and entry["settings"]["burn_in"] == 200  # defaults
     assert applicable(protein_config) == []  # no first-layer design figures for protein models
 
 
 def test_protein_model_splits_fit_and_evaluation_options() -> None:
     config = {"protein_models": {"v": {"kind": "vae", "steps": 10, "hidden": [8, 4], "n_samples": 3}}}
-    kind, fit, evaluation = cfg.protein_model(config, "v")
+    kind, fit, evaluation = cp.protein_model(config, "v")
     assert (kind, fit, evaluation) == ("vae", {"steps": 10, "hidden": (8, 4)}, {"n_samples": 3})
     with pytest.raises(InputError, match="unknown protein model 'w'"):
-        cfg.protein_model(config, "w")
+        cp.protein_model(config, "w")
 
 
 @pytest.mark.parametrize(
@@ -63,9 +63,9 @@ def test_protein_model_splits_fit_and_evaluation_options() -> None:
 def test_cross_field_errors_are_one_line(protein_config: dict, mutate, message: str) -> None:
     config = copy.deepcopy(protein_config)
     mutate(config)
-    cfg.check_config(config, SCHEMA)
+    cp.check_config(config, SCHEMA)
     with pytest.raises(InputError) as info:
-        cfg.workflow_plan(config)
+        cp.workflow_plan(config)
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
@@ -83,5 +83,5 @@ def test_protein_schema_violations_name_the_key(protein_config: dict, mutate, wh
     config = copy.deepcopy(protein_config)
     mutate(config)
     with pytest.raises(InputError) as info:
-        cfg.check_config(config, SCHEMA)
+        cp.check_config(config, SCHEMA)
     assert where in str(info.value) and "\n" not in str(info.value)

@@ -186,7 +186,7 @@ def test_interaction_dataset_labels_pairs_within_distance(tf_motifs):
 
 
 def test_prepare_passes_interactions_from_the_config(tmp_path):
-    from cislens import config as cfg
+    from cislens import plan as cp
     from cislens.data.prepare import build
     from cislens.meme import write_meme
 
@@ -200,7 +200,7 @@ def test_prepare_passes_interactions_from_the_config(tmp_path):
             }
         }
     }
-    settings = cfg.dataset_settings(config, "pairs")
+    settings = cp.dataset_settings(config, "pairs")
     meme = tmp_path / "motifs.meme"
     write_meme(meme, fetch_by_ids(["MA0079.3", "MA0466.2"]))
     ds = build(settings, {"motifs": str(meme)}, tmp_path)

@@ -1,16 +1,16 @@
-# Config validation and the target lists every other rule file uses.
+# The plan (cislens.plan: the config validated once, datasets x variants x trials, what applies to
+# each dataset kind) and the lookups every other rule file uses.
 import os
 import re
 import sys
 
-from snakemake.utils import validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from cislens import config as cfg
+from cislens import plan as cislens_plan
 from cislens.errors import InputError
 from cislens.hpc import prepend_pythonpath
 from cislens.hpc.slurm import normalize_job_states
-from cislens.preflight import check_dataset_inputs
 from cislens.report.figures import applicable as applicable_figures
 
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
@@ -28,14 +28,13 @@ if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
 
 
 def _plan(config):
-    """Validate and expand the config; bad input ends the run with one line, before any job."""
+    """Validate the config once (filling the schema's defaults), expand it and check every dataset's
+    inputs; bad input ends the run with one line, before any job."""
     try:
-        cfg.check_config(config, cfg.load_schema(SCHEMA))
-        # Snakemake's own validation too: it fills in the schema's defaults.
-        validate(config, SCHEMA)
-        plan = cfg.workflow_plan(config)
+        cislens_plan.validate(config, cislens_plan.load_schema(SCHEMA))
+        plan = cislens_plan.workflow_plan(config)
         for name, entry in plan.items():
-            check_dataset_inputs(name, entry["settings"])
+            cislens_plan.check_inputs(name, entry["settings"])
     except InputError as error:
         sys.stderr.write(f"cislens error: {error}\n")
         sys.exit(1)
@@ -48,7 +47,7 @@ SETTINGS = {name: entry["settings"] for name, entry in PLAN.items()}
 VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
 TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
 FIGURES = applicable_figures(config)
-PROTEIN = [name for name in DATASETS if cfg.is_protein(SETTINGS[name])]
+PROTEIN = [name for name in DATASETS if cislens_plan.is_protein(SETTINGS[name])]
 GENOMICS = [name for name in DATASETS if name not in PROTEIN]
 PROTEIN_MODELS = sorted({model for name in PROTEIN for model in VARIANTS[name]})
 
@@ -86,9 +85,7 @@ def jaspar_db(wildcards):
 
 def truth_motifs(wildcards):
     """The planted motifs' MEME file for synthetic datasets; nothing for real data."""
-    if cfg.ground_truth_motifs(SETTINGS[wildcards.dataset]):
-        return f"{RESULTS}/{wildcards.dataset}/motifs.meme"
-    return []
+    return prepare_inputs(wildcards).get("motifs", [])
 
 
 def attribution_methods():
@@ -101,24 +98,9 @@ def all_targets():
 
 
 def prepare_inputs(wildcards):
-    settings = SETTINGS[wildcards.dataset]
-    kind = settings["kind"]
-    inputs = {}
-    if cfg.ground_truth_motifs(settings):
-        inputs["motifs"] = f"{RESULTS}/{wildcards.dataset}/motifs.meme"
-    if kind == "peaks":
-        inputs["peaks"] = list(cfg.peak_files(settings).values())
-        inputs["genome"] = settings["genome"]
-    elif kind == "synthetic_genome":
-        made = f"{RESULTS}/{wildcards.dataset}/inputs"
-        inputs.update(
-            genome=f"{made}/genome.fa",
-            planted=f"{made}/planted.bed",
-            peaks=f"{made}/peaks",
-        )
-    elif kind == "h5":
-        inputs["h5"] = settings["path"]
-    return inputs
+    """The prepare rule's inputs by name (cislens.plan: Kind.inputs)."""
+    dataset = wildcards.dataset
+    return cislens_plan.prepare_inputs(SETTINGS[dataset], dataset)
 
 
 def trial_outputs(wildcards):
@@ -167,44 +149,25 @@ def report_inputs(wildcards):
 
 
 # ------------------------------------------------------------------ protein families (protein.smk)
-PLANTED = [name for name in PROTEIN if SETTINGS[name]["kind"] == "planted_potts"]
+PLANTED = [
+    name for name in PROTEIN if cislens_plan.kind_of(SETTINGS[name]).applies("planted")
+]
 
 
 def protein_alignment(wildcards):
-    settings = SETTINGS[wildcards.dataset]
-    if settings["kind"] == "planted_potts":
-        return f"{RESULTS}/{wildcards.dataset}/inputs/alignment.fasta"
-    return settings["alignment"]
+    """The family's alignment: the msa dataset's own, or the planted family's sample."""
+    dataset = wildcards.dataset
+    return cislens_plan.protein_alignment(SETTINGS[dataset], dataset)
 
 
 def protein_truth(dataset):
     """evaluate's structure / DMS keywords: the planted family's files, or the msa dataset's own."""
-    settings = SETTINGS[dataset]
-    if settings["kind"] == "planted_potts":
-        made = f"{RESULTS}/{dataset}/inputs"
-        return {
-            "distance_table": f"{made}/distances.tsv",
-            "table_index": "columns",
-            "threshold": 8.0,
-            "dms": f"{made}/dms.csv",
-        }
-    keys = (
-        "pdb",
-        "chain",
-        "mapping",
-        "distance_table",
-        "table_index",
-        "threshold",
-        "dms",
-        "dms_score",
-    )
-    truth = {key: settings[key] for key in keys}
-    return {key: value for key, value in truth.items() if value is not None}
+    return cislens_plan.protein_truth(SETTINGS[dataset], dataset)
 
 
 def protein_truth_files(wildcards):
     truth = protein_truth(wildcards.dataset)
-    return [truth[key] for key in ("pdb", "distance_table", "dms") if key in truth]
+    return [truth[key] for key in cislens_plan.PROTEIN_TRUTH_FILES if key in truth]
 
 
 def protein_trial_outputs(wildcards):

@@ -57,6 +57,6 @@ rule tomtom:
         **rule_resources("tomtom"),
     params:
         tomtom=config["tomtom"],
-        truth=lambda wc: cfg.ground_truth_motifs(SETTINGS[wc.dataset]),
+        truth=lambda wc: cislens_plan.ground_truth_motifs(SETTINGS[wc.dataset]),
     script:
         "../../scripts/tomtom.py"

@@ -65,7 +65,7 @@ rule protein_fit:
     resources:
         **rule_resources("protein_fit"),
     params:
-        model=lambda wc: cfg.protein_model(config, wc.model),
+        model=lambda wc: cislens_plan.protein_model(config, wc.model),
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),
     script:
         "../../scripts/protein_fit.py"
@@ -97,7 +97,7 @@ rule protein_evaluate:
     resources:
         **rule_resources("protein_evaluate"),
     params:
-        model=lambda wc: cfg.protein_model(config, wc.model),
+        model=lambda wc: cislens_plan.protein_model(config, wc.model),
         truth=lambda wc: protein_truth(wc.dataset),
     script:
         "../../scripts/protein_evaluate.py"

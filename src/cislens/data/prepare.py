@@ -1,4 +1,4 @@
-"""Dispatch one dataset's settings (config kind) to the builder that makes its Dataset."""
+"""Make one dataset's Dataset: ``build`` calls its kind's ``build_<kind>`` and validates the arrays."""
 
 from __future__ import annotations
 
@@ -9,23 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..config import peak_files
 from ..errors import InputError
 from ..meme import Motif, read_meme
 from .dataset import Dataset
-
-
-def planted_motif_ids(settings: Mapping[str, Any]) -> list[str]:
-    """JASPAR IDs a synthetic dataset draws from: its motifs, or the code set's core plus its
-    deterministic pool of other motifs for the negatives."""
-    if settings["kind"] == "synthetic_code":
-        from .synthetic import random_pool_ids
-
-        ids = list(settings["core"].values())
-        return ids + random_pool_ids(
-            settings["motif_release"], n=settings["n_pool_random"], exclude=ids, seed=settings["seed"]
-        )
-    return list(settings["motifs"].values())
 
 
 def motifs_by_name(meme_path: str | Path, names: Mapping[str, str]) -> dict[str, np.ndarray]:
@@ -59,67 +45,100 @@ def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str |
 
 
 def _build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
-    kind = settings["kind"]
-    seed = int(settings["seed"])
-    if kind == "synthetic_multitask":
-        from .synthetic import make_multitask
+    """The kind's builder, ``build_<kind>`` of this module (cislens.plan.Kind.builder names it)."""
+    builder = globals().get(f"build_{settings['kind']}")
+    if builder is None:
+        raise InputError(f"unknown dataset kind {settings['kind']!r}")
+    return builder(settings, inputs, workdir)
 
-        motifs = motifs_by_name(inputs["motifs"], settings["motifs"])
-        return make_multitask(
-            motifs,
-            n=settings["n"],
-            length=settings["length"],
-            k_probs=tuple(settings["k_probs"]),
-            split=tuple(settings["split"]),
-            seed=seed,
-            interactions=settings.get("interactions", []),
-        )
-    if kind == "synthetic_code":
-        from .synthetic import make_code
 
-        every = {m.id: m for m in read_meme(inputs["motifs"])}
-        core = {name: every[mid].ppm for name, mid in settings["core"].items()}
-        pool = {f"{m.name}_{m.id}": m.ppm for mid, m in every.items() if mid not in settings["core"].values()}
-        return make_code(
-            core,
-            pool,
-            n_pos=settings["n_pos"],
-            n_neg=settings["n_neg"],
-            k_range=tuple(settings["k_range"]),
-            k_probs=tuple(settings["k_probs"]),
-            length=settings["length"],
-            split=tuple(settings["split"]),
-            seed=seed,
-        )
-    if kind in ("peaks", "synthetic_genome"):
-        from .peaks_dataset import build_peaks_dataset
+def build_synthetic_multitask(
+    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
+) -> Dataset:
+    from .synthetic import make_multitask
 
-        truth = None
-        if kind == "synthetic_genome":
-            files = {tf: str(Path(inputs["peaks"]) / f"{tf}.narrowPeak") for tf in settings["motifs"]}
-            truth = (str(inputs["planted"]), motifs_by_name(inputs["motifs"], settings["motifs"]))
-        else:
-            files = peak_files(settings)
-        dataset = build_peaks_dataset(
-            files,
-            str(inputs["genome"]),
-            str(workdir),
-            width=settings["width"],
-            center=settings["center"],
-            max_n_fraction=settings["max_n_fraction"],
-            exclude_chroms=settings["exclude_chroms"],
-            negatives=settings["negatives"],
-            negative_ratio=settings["negative_ratio"],
-            reverse_complement=settings["reverse_complement"],
-            valid_chroms=list(settings["valid_chroms"]),
-            test_chroms=list(settings["test_chroms"]),
-            seed=seed,
-            truth=truth,
-        )
-        dataset.kind = kind
-        return dataset
-    if kind == "h5":
-        from .h5input import load_h5_dataset
+    motifs = motifs_by_name(inputs["motifs"], settings["motifs"])
+    return make_multitask(
+        motifs,
+        n=settings["n"],
+        length=settings["length"],
+        k_probs=tuple(settings["k_probs"]),
+        split=tuple(settings["split"]),
+        seed=int(settings["seed"]),
+        interactions=settings.get("interactions", []),
+    )
 
-        return load_h5_dataset(inputs["h5"], seed=seed)
-    raise InputError(f"unknown dataset kind {kind!r}")
+
+def build_synthetic_code(
+    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
+) -> Dataset:
+    from .synthetic import make_code
+
+    every = {m.id: m for m in read_meme(inputs["motifs"])}
+    core = {name: every[mid].ppm for name, mid in settings["core"].items()}
+    pool = {f"{m.name}_{m.id}": m.ppm for mid, m in every.items() if mid not in settings["core"].values()}
+    return make_code(
+        core,
+        pool,
+        n_pos=settings["n_pos"],
+        n_neg=settings["n_neg"],
+        k_range=tuple(settings["k_range"]),
+        k_probs=tuple(settings["k_probs"]),
+        length=settings["length"],
+        split=tuple(settings["split"]),
+        seed=int(settings["seed"]),
+    )
+
+
+def build_peaks(
+    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
+) -> Dataset:
+    from .peaks import peak_files
+
+    return _windows(settings, peak_files(settings), inputs, workdir, truth=None)
+
+
+def build_synthetic_genome(
+    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
+) -> Dataset:
+    files = {tf: str(Path(inputs["peaks"]) / f"{tf}.narrowPeak") for tf in settings["motifs"]}
+    truth = (str(inputs["planted"]), motifs_by_name(inputs["motifs"], settings["motifs"]))
+    return _windows(settings, files, inputs, workdir, truth=truth)
+
+
+def _windows(
+    settings: Mapping[str, Any],
+    files: Mapping[str, str],
+    inputs: Mapping[str, Any],
+    workdir: str | Path,
+    truth: Any,
+) -> Dataset:
+    """Windows around peaks (real or generated) on a genome, with negatives and a chromosome hold-out."""
+    from .peaks_dataset import build_peaks_dataset
+
+    dataset = build_peaks_dataset(
+        dict(files),
+        str(inputs["genome"]),
+        str(workdir),
+        width=settings["width"],
+        center=settings["center"],
+        max_n_fraction=settings["max_n_fraction"],
+        exclude_chroms=settings["exclude_chroms"],
+        negatives=settings["negatives"],
+        negative_ratio=settings["negative_ratio"],
+        reverse_complement=settings["reverse_complement"],
+        valid_chroms=list(settings["valid_chroms"]),
+        test_chroms=list(settings["test_chroms"]),
+        seed=int(settings["seed"]),
+        truth=truth,
+    )
+    dataset.kind = settings["kind"]
+    return dataset
+
+
+def build_h5(
+    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
+) -> Dataset:
+    from .h5input import load_h5_dataset
+
+    return load_h5_dataset(inputs["h5"], seed=int(settings["seed"]))

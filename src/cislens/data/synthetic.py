@@ -13,11 +13,33 @@ from typing import Any
 
 import numpy as np
 
-from ..config import CODE_CORE_MOTIFS, MULTITASK_MOTIFS
 from ..errors import InputError
 from .dataset import SPLITS, Dataset, Split
 
-# anchors §1a: the 12 planted TFs (task order) and their JASPAR 2016 CORE vertebrate IDs.
+# anchors §1a: the 12 planted TFs (task order) and their JASPAR 2016 CORE vertebrate IDs (the config
+# schema's default `motifs` of a synthetic_multitask dataset; tests/unit/test_plan.py keeps them equal).
+MULTITASK_MOTIFS: dict[str, str] = {
+    "Arid3a": "MA0151.1",
+    "CEBPB": "MA0466.2",
+    "FOSL1": "MA0477.1",
+    "Gabpa": "MA0062.2",
+    "MAFK": "MA0496.1",
+    "MAX": "MA0058.3",
+    "MEF2A": "MA0052.3",
+    "NFYB": "MA0502.1",
+    "SP1": "MA0079.3",
+    "SRF": "MA0083.3",
+    "STAT1": "MA0137.3",
+    "YY1": "MA0095.2",
+}
+# anchors §1b: the regulatory-code core (the schema's default `core` of a synthetic_code dataset).
+CODE_CORE_MOTIFS: dict[str, str] = {
+    "SP1": "MA0079.3",
+    "Gabpa": "MA0062.2",
+    "CEBPB": "MA0466.2",
+    "MAX": "MA0058.3",
+    "YY1": "MA0095.2",
+}
 DEFAULT_MULTITASK_IDS = MULTITASK_MOTIFS
 DEFAULT_CODE_CORE = CODE_CORE_MOTIFS
 K_PROBS = (0.50, 0.25, 0.17, 0.05, 0.03)

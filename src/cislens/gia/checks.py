@@ -107,12 +107,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import yaml
 
-    from ..config import dataset_settings, ground_truth_motifs
     from ..data.dataset import read_info, read_split
     from ..data.prepare import motifs_by_name
     from ..io import write_tsv
     from ..models.predict import scorer
     from ..models.zoo import load_model
+    from ..plan import dataset_settings, ground_truth_motifs
     from .backgrounds import make_backgrounds
 
     with open(args.configfile) as handle:

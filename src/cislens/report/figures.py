@@ -31,6 +31,7 @@ import pandas as pd
 from .. import config as cfg
 from ..errors import InputError
 from ..io import atomic_path, write_tsv
+from ..plan import PROTEIN_KINDS, TRUTH_KINDS
 
 COLUMN_WIDTH = 3.5  # inches: one journal column
 EXPONENTIAL = ("exponential", "exp_shift_scale")
@@ -41,8 +42,6 @@ FIGURES = (
     "attribution_auroc_heatmap",
     "gia_distance_curves",
 )
-# Dataset kinds with planted motifs (cislens.config.ground_truth_motifs): attribution AUROC exists.
-TRUTH_KINDS = ("synthetic_multitask", "synthetic_genome", "synthetic_code")
 # Robust-vs-standard panels: the first column present of each tuple (classification, then regression).
 ROBUST_METRICS = (
     ("test AUROC", ("test_auroc", "test_pearson")),
@@ -71,7 +70,7 @@ def variant_table(config: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     described: dict[str, dict[str, Any]] = {}  # a variant's columns do not depend on the dataset
     for dataset, settings in config["datasets"].items():
-        if settings["kind"] in cfg.PROTEIN_KINDS:
+        if settings["kind"] in PROTEIN_KINDS:
             continue  # protein models have no first layer: no design-principle figures
         for variant in cfg.variant_names(config, dataset):
             if variant not in described:

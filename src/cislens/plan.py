@@ -1,0 +1,479 @@
+"""The one plan: the config validated once, and a registry of dataset kinds.
+
+The JSON schema (workflow/schemas/config.schema.yaml) is the one source of every config default: the
+top-level sections' defaults are filled into the config by :func:`validate` (one validation, one-line
+errors), and each dataset kind's defaults (``default:`` on the properties of its definition) are read
+by :func:`dataset_settings`, inside Snakemake and outside it alike (:func:`load_schema` finds the
+schema of this checkout).
+
+Each dataset kind is one :class:`Kind` in :data:`KINDS`: its defaults, cross-field checks, DAG-time
+input checks (preflight), the files its prepare step reads, its planted ground truth, its protein
+alignment and truth, and which outputs apply to it. Everything that differs by kind is decided here;
+the workflow (common.smk), the preflight and the report consult the registry.
+
+Layering: this module imports :mod:`cislens.config` (variants, trials, ENCODE paths) and, inside
+functions, the data and preflight modules of the kinds; nothing under :mod:`cislens.data` imports it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import config as cfg
+from .errors import InputError
+
+RESULTS = "results"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+# ------------------------------------------------------------------ schema: defaults, one validation
+@functools.cache
+def _read_schema(path: str) -> dict[str, Any]:
+    try:
+        with open(path) as handle:
+            return yaml.safe_load(handle)
+    except OSError as error:
+        raise InputError(f"config schema {path}: {error.strerror}") from None
+
+
+def load_schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The config schema (a private copy): this checkout's workflow/schemas/config.schema.yaml by default."""
+    return copy.deepcopy(_read_schema(str(path or SCHEMA_PATH)))
+
+
+def _filling_validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """Draft 2020-12 that sets each absent property's ``default`` (a copy) before validating it."""
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, subschema in props.items():
+                if isinstance(subschema, Mapping) and "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from check_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(base, {"properties": properties})(schema)
+
+
+def _one_line(errors: list[jsonschema.ValidationError]) -> str:
+    error = jsonschema.exceptions.best_match(errors)
+    # Descend into oneOf/anyOf so the message names the deepest real problem.
+    while error.context:
+        error = jsonschema.exceptions.best_match(error.context)
+    where = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+    message = error.message.replace("\n", " ")
+    if len(message) > 200:
+        message = message[:200] + "..."
+    return f"config: {where}: {message}"
+
+
+def validate(config: dict[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check ``config`` against the schema in one pass that also fills the schema's defaults.
+
+    Bad input raises InputError with one line naming the key. The top-level sections' defaults are
+    written into ``config`` (as Snakemake's ``validate`` did); ``datasets`` stays as written (reports
+    show it, and report params are hashed from it): a dataset's kind defaults are applied to its
+    settings by :func:`dataset_settings`. Returns the fully filled copy.
+    """
+    filled = copy.deepcopy(dict(config))
+    validator = _filling_validator(schema if schema is not None else load_schema())
+    errors = sorted(validator.iter_errors(filled), key=lambda e: (len(e.absolute_path), str(e.path)))
+    if errors:
+        raise InputError(_one_line(errors))
+    for key, value in filled.items():
+        if key != "datasets":
+            config[key] = value
+    return filled
+
+
+def check_config(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> None:
+    """Raise InputError (one line) when the config breaks the schema; ``config`` is not changed."""
+    validate(copy.deepcopy(dict(config)), schema)
+
+
+def property_defaults(definition: str, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """{property: default} of one schema definition, in the schema's order (copies)."""
+    schema = schema if schema is not None else _read_schema(str(SCHEMA_PATH))
+    props = schema["definitions"][definition].get("properties", {})
+    return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
+
+
+def jaspar_defaults() -> dict[str, Any]:
+    """The JASPAR export a genomics dataset uses unless it says otherwise (schema: definitions.jaspar)."""
+    return property_defaults("jaspar")
+
+
+# ------------------------------------------------------------------ the kinds
+def _require_hold_out(where: str, settings: Mapping[str, Any]) -> None:
+    valid, test = set(settings["valid_chroms"]), set(settings["test_chroms"])
+    if not valid or not test:
+        raise InputError(
+            f"{where}: valid_chroms and test_chroms are required (chromosome hold-out keeps "
+            "overlapping windows and shuffled negatives of one region out of two splits)"
+        )
+    if valid & test:
+        raise InputError(f"{where}: {sorted(valid & test)} in both valid_chroms and test_chroms")
+
+
+def _require_ranges(where: str, settings: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in settings and settings[key][0] > settings[key][1]:
+            raise InputError(f"{where}.{key}: {settings[key]} is not [low, high]")
+
+
+def _require_split(where: str, settings: Mapping[str, Any]) -> None:
+    if abs(sum(settings["split"]) - 1) > 1e-6:
+        raise InputError(f"{where}.split: fractions {settings['split']} do not sum to 1")
+
+
+OUTPUTS = ("genomics", "protein", "truth", "planted")
+
+
+class Kind:
+    """One dataset kind. Subclasses override what differs; the defaults are a genomics kind's."""
+
+    name = ""
+    protein = False  # the MSA branch (workflow/rules/protein.smk) rather than prepare -> train -> ...
+    truth_key: str | None = None  # the settings key holding the planted motifs {TF: JASPAR ID}
+    description = ""
+
+    # -- settings
+    def defaults(self) -> dict[str, Any]:
+        """This kind's defaults, from the schema's definition of the kind."""
+        return property_defaults(self.name)
+
+    def settings(self, config: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """One dataset's settings: the kind's defaults, the entry over them, the config's seed."""
+        settings = self.defaults()
+        settings.update(copy.deepcopy(dict(raw)))
+        settings.setdefault("seed", int(config.get("seed", 0)))
+        if not self.protein:
+            settings["jaspar"] = {**jaspar_defaults(), **settings.get("jaspar", {})}
+        return settings
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        """Cross-field checks a JSON schema cannot express; InputError names the key."""
+
+    def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
+        """DAG-time checks of the input files (missing, empty, malformed) before any job starts."""
+
+    # -- genomics: what prepare reads, what is known to be true
+    def truth_motifs(self, settings: Mapping[str, Any]) -> dict[str, str]:
+        """{TF name: JASPAR ID} of the motifs planted in the data; empty for real data."""
+        return dict(settings[self.truth_key]) if self.truth_key else {}
+
+    def motif_ids(self, settings: Mapping[str, Any]) -> list[str]:
+        """JASPAR IDs written to results/D/motifs.meme (the planted motifs)."""
+        return list(self.truth_motifs(settings).values())
+
+    def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        """The prepare rule's input files by name (what :func:`cislens.data.prepare.build` reads)."""
+        inputs: dict[str, Any] = {}
+        if self.truth_motifs(settings):
+            inputs["motifs"] = f"{RESULTS}/{dataset}/motifs.meme"
+        return inputs
+
+    @property
+    def builder(self) -> str | None:
+        """The function that makes this kind's Dataset (genomics kinds; protein kinds have their own
+        branch): ``build_<kind>`` of :mod:`cislens.data.prepare`, which dispatches on that name."""
+        return None if self.protein else f"cislens.data.prepare.build_{self.name}"
+
+    @property
+    def outputs(self) -> frozenset[str]:
+        """Which outputs apply: ``genomics`` (prepare -> train -> interpret -> report) or ``protein``
+        (the MSA branch); ``truth`` (planted motifs: motifs.meme, attribution AUROC, the attribution
+        heat map); ``planted`` (a simulated protein family: alignment, contacts and effects made)."""
+        names = {"protein" if self.protein else "genomics"}
+        if self.truth_key is not None:
+            names.add("truth")
+        return frozenset(names)
+
+    def applies(self, output: str) -> bool:
+        if output not in OUTPUTS:
+            raise InputError(f"unknown output {output!r} ({', '.join(OUTPUTS)})")
+        return output in self.outputs
+
+    # -- protein: the alignment and the known structure / effects
+    def alignment(self, settings: Mapping[str, Any], dataset: str) -> str:
+        raise InputError(f"datasets.{dataset}: kind {self.name} has no alignment")
+
+    def protein_truth(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        """protein evaluate's structure / DMS keywords (files and options)."""
+        return {}
+
+
+class SyntheticMultitask(Kind):
+    name = "synthetic_multitask"
+    truth_key = "motifs"
+    description = "the multitask ground-truth set: planted JASPAR motifs, one task per TF"
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        _require_split(where, settings)
+
+
+class SyntheticCode(Kind):
+    name = "synthetic_code"
+    truth_key = "core"
+    description = "the regulatory-code set: positives carry the core motifs, negatives a random pool"
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        _require_ranges(where, settings, ("k_range",))
+        _require_split(where, settings)
+
+    def motif_ids(self, settings: Mapping[str, Any]) -> list[str]:
+        """The core plus a deterministic pool of other motifs for the negatives."""
+        from .data.synthetic import random_pool_ids
+
+        ids = list(settings["core"].values())
+        return ids + random_pool_ids(
+            settings["motif_release"], n=settings["n_pool_random"], exclude=ids, seed=settings["seed"]
+        )
+
+
+class Peaks(Kind):
+    name = "peaks"
+    description = "peak files (paths or ENCODE accessions) on a genome FASTA"
+
+    def settings(self, config: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        settings = super().settings(config, raw)
+        cfg.resolve_encode(settings, cfg.encode_settings(config))
+        return settings
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        from .data.peaks import peak_files
+
+        _require_hold_out(where, settings)
+        peak_files(settings)  # two files that would name the same task
+
+    def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
+        from .preflight import check_peak_inputs
+
+        check_peak_inputs(dataset, settings)
+
+    def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        from .data.peaks import peak_files
+
+        inputs = super().inputs(settings, dataset)
+        inputs["peaks"] = list(peak_files(settings).values())
+        inputs["genome"] = settings["genome"]
+        return inputs
+
+
+class SyntheticGenome(Kind):
+    name = "synthetic_genome"
+    truth_key = "motifs"
+    description = "a generated genome with planted motif sites and their peaks"
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        _require_ranges(where, settings, ("sites_per_peak", "peak_width"))
+        _require_hold_out(where, settings)
+        names = [f"chr{i + 1}" for i in range(settings["n_chroms"])]
+        unknown = sorted((set(settings["valid_chroms"]) | set(settings["test_chroms"])) - set(names))
+        if unknown:
+            raise InputError(f"{where}: hold-out {unknown} not among the generated {names[0]}..{names[-1]}")
+        if settings["peak_width"][0] < 60:
+            raise InputError(f"{where}.peak_width: peaks narrower than 60 bp leave no room for motifs")
+
+    def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        made = f"{RESULTS}/{dataset}/inputs"
+        inputs = super().inputs(settings, dataset)
+        inputs.update(genome=f"{made}/genome.fa", planted=f"{made}/planted.bed", peaks=f"{made}/peaks")
+        return inputs
+
+
+class H5(Kind):
+    name = "h5"
+    description = "a ready-made HDF5 dataset"
+
+    def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
+        from .preflight import require_file
+
+        require_file(settings["path"], "h5 file", dataset)
+
+    def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        return {**super().inputs(settings, dataset), "h5": settings["path"]}
+
+
+class Msa(Kind):
+    name = "msa"
+    protein = True
+    description = "a protein family alignment, optionally with a structure and a DMS table"
+    TRUTH_KEYS = ("pdb", "chain", "mapping", "distance_table", "table_index", "threshold", "dms", "dms_score")
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        if settings["pdb"] and settings["distance_table"]:
+            raise InputError(f"{where}: give pdb or distance_table for the true contacts, not both")
+
+    def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
+        from .preflight import check_msa_inputs
+
+        check_msa_inputs(dataset, settings)
+
+    def alignment(self, settings: Mapping[str, Any], dataset: str) -> str:
+        return settings["alignment"]
+
+    def protein_truth(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        truth = {key: settings[key] for key in self.TRUTH_KEYS}
+        return {key: value for key, value in truth.items() if value is not None}
+
+
+class PlantedPotts(Kind):
+    name = "planted_potts"
+    protein = True
+    description = "an MSA Gibbs-sampled from a Potts model with planted couplings"
+
+    def check(self, where: str, settings: Mapping[str, Any]) -> None:
+        pairs = settings["length"] * (settings["length"] - 1) // 2
+        if settings["n_contacts"] is not None and settings["n_contacts"] > pairs:
+            raise InputError(f"{where}.n_contacts: {settings['n_contacts']} > the {pairs} pairs of length")
+
+    @property
+    def outputs(self) -> frozenset[str]:
+        return super().outputs | {"planted"}
+
+    def alignment(self, settings: Mapping[str, Any], dataset: str) -> str:
+        return f"{RESULTS}/{dataset}/inputs/alignment.fasta"
+
+    def protein_truth(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+        made = f"{RESULTS}/{dataset}/inputs"
+        return {
+            "distance_table": f"{made}/distances.tsv",
+            "table_index": "columns",
+            "threshold": 8.0,
+            "dms": f"{made}/dms.csv",
+        }
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        SyntheticMultitask(),
+        SyntheticCode(),
+        Peaks(),
+        SyntheticGenome(),
+        H5(),
+        Msa(),
+        PlantedPotts(),
+    )
+}
+PROTEIN_KINDS = tuple(name for name, kind in KINDS.items() if kind.protein)
+# Kinds with planted motifs: motifs.meme is written, attribution is scored against the truth.
+TRUTH_KINDS = tuple(name for name, kind in KINDS.items() if kind.applies("truth"))
+# Settings of a protein model entry that are read at evaluation, not passed to the model's fit.
+PROTEIN_EVAL_KEYS = {"vae": ("n_samples",)}
+PROTEIN_TRUTH_FILES = ("pdb", "distance_table", "dms")
+
+
+def kind_of(settings: Mapping[str, Any]) -> Kind:
+    """The registry entry of a dataset's settings (or raw config entry)."""
+    kind = settings["kind"]
+    if kind not in KINDS:
+        raise InputError(f"unknown dataset kind {kind!r} ({', '.join(KINDS)})")
+    return KINDS[kind]
+
+
+# ------------------------------------------------------------------ settings and the plan
+def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """One dataset's settings with its kind's (schema) defaults filled in."""
+    if name not in config["datasets"]:
+        raise InputError(f"config: datasets: unknown dataset {name!r}")
+    raw = config["datasets"][name]
+    return kind_of(raw).settings(config, raw)
+
+
+def check_settings(name: str, settings: Mapping[str, Any]) -> None:
+    """Cross-field checks a JSON schema cannot express: ranges given as [low, high], hold-outs."""
+    kind_of(settings).check(f"config: datasets.{name}", settings)
+
+
+def check_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
+    """The DAG-time input checks of a dataset's kind (InputError in one line)."""
+    kind_of(settings).preflight(dataset, settings)
+
+
+def is_protein(settings: Mapping[str, Any]) -> bool:
+    """Whether a dataset belongs to the protein branch (its own rules: workflow/rules/protein.smk)."""
+    return kind_of(settings).protein
+
+
+def ground_truth_motifs(settings: Mapping[str, Any]) -> dict[str, str]:
+    """{TF name: JASPAR ID} of the motifs planted in a synthetic dataset; empty for real data."""
+    return kind_of(settings).truth_motifs(settings)
+
+
+def planted_motif_ids(settings: Mapping[str, Any]) -> list[str]:
+    """JASPAR IDs a synthetic dataset draws from (written to its motifs.meme)."""
+    return kind_of(settings).motif_ids(settings)
+
+
+def prepare_inputs(settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    return kind_of(settings).inputs(settings, dataset)
+
+
+def protein_alignment(settings: Mapping[str, Any], dataset: str) -> str:
+    return kind_of(settings).alignment(settings, dataset)
+
+
+def protein_truth(settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    return kind_of(settings).protein_truth(settings, dataset)
+
+
+def protein_model_names(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """A protein dataset's models: its own `models` list, else every entry of `protein_models`."""
+    models = config.get("protein_models") or {}
+    chosen = config["datasets"][dataset].get("models", list(models))
+    if not chosen:
+        raise InputError(f"config: datasets.{dataset}: protein dataset but no protein_models are configured")
+    for name in chosen:
+        if name not in models:
+            raise InputError(
+                f"config: datasets.{dataset}.models: unknown protein model {name!r} "
+                f"(protein_models: {', '.join(models) or 'none'})"
+            )
+    return list(chosen)
+
+
+def protein_model(config: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``(kind, fit keyword arguments, evaluation options)`` of one `protein_models` entry."""
+    models = config.get("protein_models") or {}
+    if name not in models:
+        raise InputError(f"config: protein_models: unknown protein model {name!r} ({', '.join(models)})")
+    settings = dict(models[name])
+    kind = settings.pop("kind")
+    evaluation = {k: settings.pop(k) for k in PROTEIN_EVAL_KEYS.get(kind, ()) if k in settings}
+    if kind == "vae" and "hidden" in settings:
+        settings["hidden"] = tuple(settings["hidden"])
+    return kind, settings, evaluation
+
+
+def workflow_plan(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every dataset's settings, variants and trials, checked; InputError names the first problem."""
+    plan = {}
+    for name in config["datasets"]:
+        settings = dataset_settings(config, name)
+        check_settings(name, settings)
+        protein = is_protein(settings)
+        variants = protein_model_names(config, name) if protein else cfg.variant_names(config, name)
+        plan[name] = {"settings": settings, "variants": variants, "trials": cfg.trial_names(config, name)}
+    return plan
+
+
+def build_plan(config: dict[str, Any], preflight: bool = True) -> dict[str, dict[str, Any]]:
+    """Validate ``config`` once (filling the schema's defaults), expand it and, with ``preflight``,
+    check every dataset's input files: what the workflow runs at DAG time."""
+    validate(config)
+    plan = workflow_plan(config)
+    if preflight:
+        for name, entry in plan.items():
+            check_inputs(name, entry["settings"])
+    return plan
