@@ -99,7 +99,6 @@ def planning_seconds(configfile: Path, workdir: Path) -> dict[str, float]:
 
     from cislens import config as cfg
     from cislens import plan as cp
-    from cislens.report.figures import applicable
 
     schema_path = ROOT / "workflow" / "schemas" / "config.schema.yaml"
     config = yaml.safe_load(configfile.read_text())
@@ -122,7 +121,7 @@ def planning_seconds(configfile: Path, workdir: Path) -> dict[str, float]:
             cfg.jaspar_tag(entry["settings"]["jaspar"])
         times["jaspar_tag"] = time.perf_counter() - t
         t = time.perf_counter()
-        applicable(config)
+        cp.applicable_figures(config)
         times["figures_applicable"] = time.perf_counter() - t
     finally:
         os.chdir(here)

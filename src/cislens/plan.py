@@ -477,3 +477,109 @@ def build_plan(config: dict[str, Any], preflight: bool = True) -> dict[str, dict
         for name, entry in plan.items():
             check_inputs(name, entry["settings"])
     return plan
+
+
+# ------------------------------------------------------------------ which cross-variant figures apply
+FIGURES = (
+    "match_fraction_vs_pool",
+    "relu_vs_exponential",
+    "robust_vs_standard",
+    "attribution_auroc_heatmap",
+    "gia_distance_curves",
+)
+EXPONENTIAL = ("exponential", "exp_shift_scale")
+_DESIGN_KEYS = ("first_pool", "activation", "activation_shift", "activation_scale", "pool_total")
+
+
+def variant_rows(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per (genomics dataset, variant): model and regime names, arch, the resolved first layer
+    and ``others`` (every other hyperparameter: variants equal there differ only in the design)."""
+    from .models.hparams import hyperparameters  # plain Python: no Keras
+
+    rows = []
+    described: dict[str, dict[str, Any]] = {}  # a variant's columns do not depend on the dataset
+    for dataset, settings in config["datasets"].items():
+        if kind_of(settings).protein:
+            continue  # protein models have no first layer: no design-principle figures
+        for variant in cfg.variant_names(config, dataset):
+            if variant not in described:
+                model_settings, regime = cfg.parse_variant(config, variant)
+                model_name, regime_name = cfg.VARIANT_RE.match(variant).groups()
+                hp = {k: v for k, v in model_settings.items() if k != "arch"}
+                full = hyperparameters(model_settings["arch"], **hp)
+                described[variant] = {
+                    "model": model_name,
+                    "regime": regime_name,
+                    "regime_kind": regime.get("kind", "standard"),
+                    "arch": model_settings["arch"],
+                    "first_pool": full.get("first_pool"),
+                    "activation": full["activation"],
+                    "others": repr(sorted((k, repr(v)) for k, v in full.items() if k not in _DESIGN_KEYS)),
+                }
+            rows.append({"dataset": dataset, "variant": variant, **described[variant]})
+    return rows
+
+
+def _grouped(rows: list[dict[str, Any]], key: Any) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
+
+
+def _has_pool_group(rows: list[dict[str, Any]]) -> bool:
+    """Variants with a first-layer pool that differ only in its size (same dataset, arch, activation,
+    regime and other hyperparameters)."""
+    pooled = [row for row in rows if row["first_pool"] is not None]
+    groups = _grouped(pooled, lambda r: (r["dataset"], r["arch"], r["activation"], r["regime"], r["others"]))
+    return any(len({row["first_pool"] for row in group}) >= 2 for group in groups.values())
+
+
+def _has_activation_pair(rows: list[dict[str, Any]]) -> bool:
+    """A ReLU and an exponential first layer in variants equal in everything else."""
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        pool = -1 if row["first_pool"] is None else row["first_pool"]
+        return (row["dataset"], row["arch"], row["regime"], row["others"], pool)
+
+    groups = _grouped(rows, key)
+    return any(
+        any(r["activation"] == "relu" for r in group) and any(r["activation"] in EXPONENTIAL for r in group)
+        for group in groups.values()
+    )
+
+
+def _has_regime_pair(rows: list[dict[str, Any]]) -> bool:
+    """A model trained under a ``standard`` regime and another regime, in one dataset."""
+    groups = _grouped(rows, lambda r: (r["dataset"], r["model"]))
+    return any(
+        {r["regime_kind"] == "standard" for r in group} == {True, False} for group in groups.values()
+    )
+
+
+def _heatmap_applies(config: Mapping[str, Any], rows: list[dict[str, Any]]) -> bool:
+    """A dataset with planted motifs and a grid larger than one cell (methods x its variants)."""
+    truth = [d for d, s in config["datasets"].items() if (s or {}).get("kind") in TRUTH_KINDS]
+    if not truth:
+        return False
+    if len((config.get("attribution") or {}).get("methods", [])) > 1:
+        return True
+    return any(sum(row["dataset"] == dataset for row in rows) > 1 for dataset in truth)
+
+
+def applicable_figures(config: Mapping[str, Any]) -> list[str]:
+    """The cross-variant figures this config supports (results/figures/<name>.pdf|png|tsv): the pool-size
+    figure needs variants that differ only in first-layer pool size, the activation figure variants that
+    differ only in ReLU vs exponential first-layer activation, the robust-training figure a model trained
+    under the ``standard`` regime and another, the attribution heat map a dataset with planted motifs and
+    more than one method or variant, the GIA distance curves the ``spacing`` GIA experiment."""
+    rows = variant_rows(config)
+    if not rows:  # a protein-only config
+        return []
+    checks = {
+        "match_fraction_vs_pool": _has_pool_group(rows),
+        "relu_vs_exponential": _has_activation_pair(rows),
+        "robust_vs_standard": _has_regime_pair(rows),
+        "attribution_auroc_heatmap": _heatmap_applies(config, rows),
+        "gia_distance_curves": "spacing" in (config.get("gia") or {}).get("experiments", []),
+    }
+    return [name for name in FIGURES if checks[name]]

@@ -11,6 +11,7 @@ import pytest
 from cislens.errors import InputError
 from cislens.gia import patterns, spacing
 from cislens.io import write_tsv
+from cislens.plan import TRUTH_KINDS
 from cislens.report import figures
 from cislens.report.summary import trial_table
 
@@ -151,7 +152,7 @@ def _result_tree(root: Path, config: dict) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     frames = []
     for dataset, settings in config["datasets"].items():
-        truth = settings["kind"] in figures.TRUTH_KINDS
+        truth = settings["kind"] in TRUTH_KINDS
         dirs = []
         for variant in config["variants"]:
             for trial in ("t0", "t1"):

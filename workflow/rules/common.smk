@@ -11,7 +11,6 @@ from cislens import plan as cislens_plan
 from cislens.errors import InputError
 from cislens.hpc import prepend_pythonpath
 from cislens.hpc.slurm import normalize_job_states
-from cislens.report.figures import applicable as applicable_figures
 
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 RESULTS = "results"
@@ -46,7 +45,7 @@ DATASETS = list(PLAN)
 SETTINGS = {name: entry["settings"] for name, entry in PLAN.items()}
 VARIANTS = {name: entry["variants"] for name, entry in PLAN.items()}
 TRIALS = {name: entry["trials"] for name, entry in PLAN.items()}
-FIGURES = applicable_figures(config)
+FIGURES = cislens_plan.applicable_figures(config)
 PROTEIN = [name for name in DATASETS if cislens_plan.is_protein(SETTINGS[name])]
 GENOMICS = [name for name in DATASETS if name not in PROTEIN]
 PROTEIN_MODELS = sorted({model for name in PROTEIN for model in VARIANTS[name]})

@@ -31,17 +31,9 @@ import pandas as pd
 from .. import config as cfg
 from ..errors import InputError
 from ..io import atomic_path, write_tsv
-from ..plan import PROTEIN_KINDS, TRUTH_KINDS
+from ..plan import EXPONENTIAL, FIGURES, applicable_figures, variant_rows
 
 COLUMN_WIDTH = 3.5  # inches: one journal column
-EXPONENTIAL = ("exponential", "exp_shift_scale")
-FIGURES = (
-    "match_fraction_vs_pool",
-    "relu_vs_exponential",
-    "robust_vs_standard",
-    "attribution_auroc_heatmap",
-    "gia_distance_curves",
-)
 # Robust-vs-standard panels: the first column present of each tuple (classification, then regression).
 ROBUST_METRICS = (
     ("test AUROC", ("test_auroc", "test_pearson")),
@@ -60,36 +52,12 @@ _STYLE = {
     "axes.spines.right": False,
     "pdf.fonttype": 42,  # editable text in Illustrator / Inkscape
 }
-_DESIGN_KEYS = ("first_pool", "activation", "activation_shift", "activation_scale", "pool_total")
 
 
 def variant_table(config: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per (dataset, variant): model and regime names, arch, and the resolved first layer."""
-    from ..models.hparams import hyperparameters
-
-    rows = []
-    described: dict[str, dict[str, Any]] = {}  # a variant's columns do not depend on the dataset
-    for dataset, settings in config["datasets"].items():
-        if settings["kind"] in PROTEIN_KINDS:
-            continue  # protein models have no first layer: no design-principle figures
-        for variant in cfg.variant_names(config, dataset):
-            if variant not in described:
-                model_settings, regime = cfg.parse_variant(config, variant)
-                model_name, regime_name = cfg.VARIANT_RE.match(variant).groups()
-                hp = {k: v for k, v in model_settings.items() if k != "arch"}
-                full = hyperparameters(model_settings["arch"], **hp)
-                described[variant] = {
-                    "model": model_name,
-                    "regime": regime_name,
-                    "regime_kind": regime.get("kind", "standard"),
-                    "arch": model_settings["arch"],
-                    "first_pool": full.get("first_pool"),
-                    "activation": full["activation"],
-                    # everything but the design variables: variants equal here differ only in those
-                    "others": repr(sorted((k, repr(v)) for k, v in full.items() if k not in _DESIGN_KEYS)),
-                }
-            rows.append({"dataset": dataset, "variant": variant, **described[variant]})
-    return pd.DataFrame(rows)
+    """One row per (dataset, variant): model and regime names, arch, and the resolved first layer
+    (:func:`cislens.plan.variant_rows`)."""
+    return pd.DataFrame(variant_rows(config))
 
 
 def _pool_groups(variants: pd.DataFrame) -> pd.DataFrame:
@@ -126,42 +94,8 @@ def activation_pairs(variants: pd.DataFrame) -> pd.DataFrame:
 
 
 def applicable(config: Mapping[str, Any]) -> list[str]:
-    """The figures this config's variants support."""
-    variants = variant_table(config)
-    names = []
-    if variants.empty:  # a protein-only config
-        return names
-    if len(_pool_groups(variants)):
-        names.append("match_fraction_vs_pool")
-    if _has_activation_pair(variants):
-        names.append("relu_vs_exponential")
-    if _has_regime_pair(variants):
-        names.append("robust_vs_standard")
-    if _heatmap_applies(config, variants):
-        names.append("attribution_auroc_heatmap")
-    if "spacing" in (config.get("gia") or {}).get("experiments", []):
-        names.append("gia_distance_curves")
-    return names
-
-
-def _heatmap_applies(config: Mapping[str, Any], variants: pd.DataFrame) -> bool:
-    """A dataset with planted motifs and a grid larger than one cell (methods x its variants)."""
-    truth = [d for d, s in config["datasets"].items() if (s or {}).get("kind") in TRUTH_KINDS]
-    if not truth:
-        return False
-    if len((config.get("attribution") or {}).get("methods", [])) > 1:
-        return True
-    return bool((variants["dataset"].value_counts().reindex(truth, fill_value=0) > 1).any())
-
-
-def _has_regime_pair(variants: pd.DataFrame) -> bool:
-    """Whether :func:`regime_pairs` finds any pair, in one grouped pass (the DAG is built with it)."""
-    if variants.empty:
-        return False
-    plain = variants["regime_kind"].eq("standard")
-    flags = pd.DataFrame({"plain": plain, "other": ~plain})
-    found = flags.groupby([variants["dataset"], variants["model"]], sort=False).any()
-    return bool((found["plain"] & found["other"]).any())
+    """The figures this config's variants support (decided by :func:`cislens.plan.applicable_figures`)."""
+    return applicable_figures(config)
 
 
 def regime_pairs(variants: pd.DataFrame) -> pd.DataFrame:
@@ -188,22 +122,6 @@ def regime_pairs(variants: pd.DataFrame) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows, columns=["dataset", "model", "regime", "standard_variant", "variant"])
-
-
-def _has_activation_pair(variants: pd.DataFrame) -> bool:
-    """Whether :func:`activation_pairs` finds any pair, in one grouped pass (the DAG is built with it)."""
-    if variants.empty:
-        return False
-    flags = pd.DataFrame(
-        {
-            "relu": variants["activation"].eq("relu"),
-            "expo": variants["activation"].isin(EXPONENTIAL),
-        }
-    )
-    keys = [variants[k] for k in ("dataset", "arch", "regime", "others")]
-    keys.append(variants["first_pool"].fillna(-1))
-    found = flags.groupby(keys, sort=False).any()
-    return bool((found["relu"] & found["expo"]).any())
 
 
 def pool_table(trials: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:
