@@ -211,6 +211,11 @@ class Kind:
         """protein evaluate's structure / DMS keywords (files and options)."""
         return {}
 
+    def protein_sources(self, settings: Mapping[str, Any], dataset: str) -> list[str]:
+        """A protein family's input files (checksummed in its report's provenance section)."""
+        truth = self.protein_truth(settings, dataset)
+        return [self.alignment(settings, dataset), *(truth[k] for k in PROTEIN_TRUTH_FILES if k in truth)]
+
 
 class SyntheticMultitask(Kind):
     name = "synthetic_multitask"
@@ -353,6 +358,10 @@ class PlantedPotts(Kind):
             "dms": f"{made}/dms.csv",
         }
 
+    def protein_sources(self, settings: Mapping[str, Any], dataset: str) -> list[str]:
+        made = f"{RESULTS}/{dataset}/inputs"
+        return [*super().protein_sources(settings, dataset), f"{made}/planted.h5", f"{made}/planted.json"]
+
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -426,6 +435,10 @@ def protein_alignment(settings: Mapping[str, Any], dataset: str) -> str:
 
 def protein_truth(settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     return kind_of(settings).protein_truth(settings, dataset)
+
+
+def protein_sources(settings: Mapping[str, Any], dataset: str) -> list[str]:
+    return kind_of(settings).protein_sources(settings, dataset)
 
 
 def protein_model_names(config: Mapping[str, Any], dataset: str) -> list[str]:

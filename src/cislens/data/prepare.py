@@ -33,10 +33,10 @@ def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str |
 
     dataset = _build(settings, inputs, workdir)
     declared = str(settings.get("task_type", "auto"))
-    source = str(settings["path"]) if settings["kind"] == "h5" else f"{settings['kind']} dataset"
+    source = str(settings.get("path") or f"{settings['kind']} dataset")
     check = validate_dataset(dataset, declared=declared, source=source)
-    if settings["kind"] == "h5":  # the declared type travels to training (other kinds: 0/1 by construction)
-        dataset.summary["task_type"] = check.task_type
+    if "task_type" in dataset.summary:  # a builder of given labels (h5): the type travels to training
+        dataset.summary["task_type"] = check.task_type  # (other kinds: 0/1 by construction)
     log = logging.getLogger(__name__)
     log.info("task type: %s", check.description)
     for warning in check.warnings:
@@ -141,4 +141,6 @@ def build_h5(
 ) -> Dataset:
     from .h5input import load_h5_dataset
 
-    return load_h5_dataset(inputs["h5"], seed=int(settings["seed"]))
+    dataset = load_h5_dataset(inputs["h5"], seed=int(settings["seed"]))
+    dataset.summary["task_type"] = str(settings.get("task_type", "auto"))  # resolved by build's check
+    return dataset
