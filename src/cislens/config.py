@@ -29,42 +29,8 @@ RULE_RESOURCES: dict[str, dict[str, Any]] = {
 # ENCODE: peak files named by accession, reference genomes by assembly; downloaded by the workflow.
 ENCODE_FILE_RE = re.compile(r"^ENCFF\d{3}[A-Z]{3}$")
 ENCODE_EXPERIMENT_RE = re.compile(r"^ENCSR\d{3}[A-Z]{3}$")
-DEFAULT_ENCODE: dict[str, Any] = {
-    "base_url": "https://www.encodeproject.org",
-    # Relative URLs are resolved against base_url; ENCODE's own reference FASTAs (md5 from their
-    # metadata). A mapping {url: ..., md5: ...} names any other source.
-    "genome_urls": {
-        "GRCh38": "/files/GRCh38_no_alt_analysis_set_GCA_000001405.15/@@download/"
-        "GRCh38_no_alt_analysis_set_GCA_000001405.15.fasta.gz",
-        "mm10": "/files/mm10_no_alt_analysis_set_ENCODE/@@download/mm10_no_alt_analysis_set_ENCODE.fasta.gz",
-    },
-    # An experiment accession resolves to its released narrowPeak BED of the first of these output
-    # types that it has (ENCODE's preferred default first among equals).
-    "output_types": [
-        "IDR thresholded peaks",
-        "conservative IDR thresholded peaks",
-        "optimal IDR thresholded peaks",
-        "pseudoreplicated peaks",
-        "replicated peaks",
-        "peaks",
-    ],
-    "retries": 5,
-    "timeout": 60,
-    # Seconds per file for everything (metadata, attempts, waits); a passed deadline keeps the partial
-    # file for the next run to resume. Genomes: GRCh38's ~0.9 GB FASTA at >= 0.25 MB/s.
-    "deadline": 300,
-    "genome_deadline": 3600,
-}
 ENCODE_DIR = "resources/encode"
 GENOME_DIR = "resources/genomes"
-
-
-def encode_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config's `encode:` section over the defaults (genome URLs merged by assembly)."""
-    given = dict(config.get("encode") or {})
-    merged = {**DEFAULT_ENCODE, **given}
-    merged["genome_urls"] = {**DEFAULT_ENCODE["genome_urls"], **(given.get("genome_urls") or {})}
-    return merged
 
 
 def genome_source(encode: Mapping[str, Any], assembly: str) -> dict[str, Any]:

@@ -107,6 +107,21 @@ def property_defaults(definition: str, schema: Mapping[str, Any] | None = None) 
     return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
 
 
+def encode_defaults() -> dict[str, Any]:
+    """ENCODE download settings unless the config's `encode:` says otherwise (schema: properties.encode)."""
+    props = _read_schema(str(SCHEMA_PATH))["properties"]["encode"]["properties"]
+    return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
+
+
+def encode_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's `encode:` section over the defaults (genome URLs merged by assembly)."""
+    defaults = encode_defaults()
+    given = dict(config.get("encode") or {})
+    merged = {**defaults, **given}
+    merged["genome_urls"] = {**defaults["genome_urls"], **(given.get("genome_urls") or {})}
+    return merged
+
+
 def jaspar_defaults() -> dict[str, Any]:
     """The JASPAR export a genomics dataset uses unless it says otherwise (schema: definitions.jaspar)."""
     return property_defaults("jaspar")
@@ -251,7 +266,7 @@ class Peaks(Kind):
 
     def settings(self, config: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
         settings = super().settings(config, raw)
-        cfg.resolve_encode(settings, cfg.encode_settings(config))
+        cfg.resolve_encode(settings, encode_settings(config))
         return settings
 
     def check(self, where: str, settings: Mapping[str, Any]) -> None:

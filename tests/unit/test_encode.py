@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cislens import config as cfg
+from cislens import plan as cislens_plan
 from cislens.data.dataset import read_info
 from cislens.encode import choose_peak_file, download, fetch_peaks, fetch_peaks_many
 from cislens.encode.__main__ import main as encode_main
@@ -384,7 +384,7 @@ def test_an_experiments_file_metadata_is_fetched_in_parallel(server: Server, tmp
 
 
 def test_deadline_defaults_agree() -> None:
-    settings = cfg.encode_settings({})
+    settings = cislens_plan.encode_settings({})
     assert settings["deadline"] == DEADLINE and settings["genome_deadline"] == GENOME_DEADLINE
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     encode = schema["properties"]["encode"]["properties"]
@@ -402,7 +402,7 @@ def test_file_accession_downloads_with_metadata(server: Server, tmp_path: Path) 
         out,
         meta,
         base_url=server.url,
-        output_types=cfg.DEFAULT_ENCODE["output_types"],
+        output_types=cislens_plan.encode_defaults()["output_types"],
         backoff=0,
     )
     assert out.read_bytes() == body
@@ -441,7 +441,7 @@ def test_experiment_resolves_to_its_preferred_peak_file(server: Server, tmp_path
         out,
         meta,
         base_url=server.url,
-        output_types=cfg.DEFAULT_ENCODE["output_types"],
+        output_types=cislens_plan.encode_defaults()["output_types"],
         backoff=0,
     )
     record = json.loads(meta.read_text())
@@ -449,7 +449,7 @@ def test_experiment_resolves_to_its_preferred_peak_file(server: Server, tmp_path
     assert out.read_bytes() == chosen
     # Without an assembly, files of two assemblies are ambiguous.
     with pytest.raises(InputError, match="set the dataset's `assembly`"):
-        choose_peak_file(experiment, files, None, cfg.DEFAULT_ENCODE["output_types"])
+        choose_peak_file(experiment, files, None, cislens_plan.encode_defaults()["output_types"])
 
 
 def test_cli_reports_one_line(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import DEFAULT_ENCODE
 from ..errors import InputError
+from ..plan import encode_defaults
 from .download import DEADLINE, GENOME_DEADLINE
 from .portal import WORKERS, fetch_genome, fetch_peaks, fetch_peaks_many
 
@@ -26,12 +26,12 @@ from .portal import WORKERS, fetch_genome, fetch_peaks, fetch_peaks_many
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cislens.encode", description=__doc__.split("\n")[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--base-url", default=DEFAULT_ENCODE["base_url"])
-    common.add_argument("--retries", type=int, default=DEFAULT_ENCODE["retries"])
+    common.add_argument("--base-url", default=encode_defaults()["base_url"])
+    common.add_argument("--retries", type=int, default=encode_defaults()["retries"])
     common.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_ENCODE["timeout"],
+        default=encode_defaults()["timeout"],
         help="seconds any one network operation may wait",
     )
     common.add_argument(
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     peaks.add_argument(
         "--output-types",
-        default=json.dumps(DEFAULT_ENCODE["output_types"]),
+        default=json.dumps(encode_defaults()["output_types"]),
         help="JSON list, preferred first",
     )
     peaks.add_argument(
