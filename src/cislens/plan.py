@@ -496,10 +496,12 @@ def workflow_plan(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return plan
 
 
-def build_plan(config: dict[str, Any], preflight: bool = True) -> dict[str, dict[str, Any]]:
+def build_plan(
+    config: dict[str, Any], schema: Mapping[str, Any] | None = None, preflight: bool = True
+) -> dict[str, dict[str, Any]]:
     """Validate ``config`` once (filling the schema's defaults), expand it and, with ``preflight``,
-    check every dataset's input files: what the workflow runs at DAG time."""
-    validate(config)
+    check every dataset's input files: what the workflow runs at DAG time (common.smk)."""
+    validate(config, schema)
     plan = workflow_plan(config)
     if preflight:
         for name, entry in plan.items():

@@ -30,14 +30,10 @@ def _plan(config):
     """Validate the config once (filling the schema's defaults), expand it and check every dataset's
     inputs; bad input ends the run with one line, before any job."""
     try:
-        cislens_plan.validate(config, cislens_plan.load_schema(SCHEMA))
-        plan = cislens_plan.workflow_plan(config)
-        for name, entry in plan.items():
-            cislens_plan.check_inputs(name, entry["settings"])
+        return cislens_plan.build_plan(config, cislens_plan.load_schema(SCHEMA))
     except InputError as error:
         sys.stderr.write(f"cislens error: {error}\n")
         sys.exit(1)
-    return plan
 
 
 PLAN = _plan(config)
