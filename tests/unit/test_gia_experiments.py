@@ -270,7 +270,7 @@ def test_attention_pairs_on_a_small_attention_model(bg, pats):
 
 
 def test_schema_defaults_match_the_library():
-    from cislens.config import load_schema
+    from cislens.plan import load_schema
 
     schema = load_schema(os.path.join(os.path.dirname(__file__), "../../workflow/schemas/config.schema.yaml"))
     section = schema["properties"]["gia"]["properties"]
