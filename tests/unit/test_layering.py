@@ -27,6 +27,7 @@ GROUND_FLOOR = (
     "cislens.jaspar",
     "cislens.runtime",
     "cislens.runlog",
+    "cislens.vcf",
 )
 # Function-local imports only: importing these modules must not load matplotlib (drawing does).
 PLOTTING_BY_NATURE: tuple[str, ...] = ()

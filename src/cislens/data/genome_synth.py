@@ -3,7 +3,9 @@ whole peaks pipeline (every planted base is known, so attributions can be scored
 
 Files written (atomically, bit-identical for a seed): ``genome.fa`` + ``genome.fa.fai``,
 ``peaks/{tf}.narrowPeak`` (track line, 10 columns, summit = centre of the peak's first site of that TF)
-and ``planted.bed`` (chrom, start, end, tf, score = log2-odds of the sampled instance, strand).
+and ``planted.bed`` (chrom, start, end, tf, score = log2-odds of the sampled instance, strand), and
+``variants.vcf``: truth for the variant-effect stage (:func:`make_truth_vcf`), SNVs and indels at
+planted motif cores (INFO TRUTH=disrupting) and at random positions away from every site (neutral).
 """
 
 from __future__ import annotations
@@ -141,7 +143,132 @@ def make_synthetic_genome(
     with atomic_open(planted_path, "w", newline="\n") as handle:
         for c, s, e, tf, score, strand in sorted(planted, key=lambda r: (r[0], r[1])):
             handle.write(f"{chroms[c]}\t{s}\t{e}\t{tf}\t{score:.3f}\t{strand}\n")
-    return {"genome": str(genome_path), "peaks": peak_paths, "planted": str(planted_path)}
+    vcf_path = outdir / "variants.vcf"
+    make_truth_vcf(genome_path, planted_path, ppms, vcf_path, seed=seed)
+    return {
+        "genome": str(genome_path),
+        "peaks": peak_paths,
+        "planted": str(planted_path),
+        "vcf": str(vcf_path),
+    }
+
+
+TRUTH_INFO = [
+    (
+        "TRUTH",
+        "1",
+        "String",
+        "disrupting (at a planted motif core) or neutral (away from every planted site)",
+    ),
+    ("TF", "1", "String", "the planted motif a disrupting variant hits"),
+    ("KIND", "1", "String", "snv, deletion or insertion"),
+]
+_KINDS_CYCLE = ("snv", "deletion", "insertion")
+
+
+def make_truth_vcf(
+    genome_path: str | os.PathLike,
+    planted_path: str | os.PathLike,
+    motifs: dict[str, np.ndarray],
+    out_path: str | os.PathLike,
+    *,
+    seed: int = 0,
+    n_disrupting: int = 150,
+    n_neutral: int = 150,
+    indel: int = 5,
+    isolation: int = 100,
+) -> str:
+    """A VCF of variants with known effect on the synthetic genome (its own random stream, so the
+    genome and peaks stay bit-identical for a seed).
+
+    Disrupting: at planted sites with no other site within ``isolation`` bp, cycling through an SNV at
+    the motif's most informative column (to the base the motif likes least), a deletion of ``indel``
+    bases over its most informative stretch, and an insertion of ``indel`` random bases in its middle.
+    Neutral: the same kinds at random positions at least ``isolation`` bp from every planted site.
+    """
+    from ..vcf import write_vcf
+    from .windows import _read_fai, read_chromosome
+
+    genome_path = Path(genome_path)
+    entries = _read_fai(genome_path)
+    seqs = {c: read_chromosome(genome_path, c, entries) for c in entries}
+    sites = []
+    with open(planted_path) as handle:
+        for line in handle:
+            chrom, start, end, tf, _score, strand = line.rstrip("\n").split("\t")[:6]
+            sites.append((chrom, int(start), int(end), tf, strand))
+    rng = np.random.default_rng([seed, 17])
+    centres: dict[str, np.ndarray] = {
+        c: np.sort(np.array([(s + e) // 2 for ch, s, e, *_ in sites if ch == c], dtype=np.int64))
+        for c in entries
+    }
+
+    def near(chrom: str, pos: int, exclude_self: bool) -> int:
+        cs = centres[chrom]
+        lo, hi = np.searchsorted(cs, [pos - isolation, pos + isolation + 1])
+        return int(hi - lo) - int(exclude_self)
+
+    isolated = [site for site in sites if near(site[0], (site[1] + site[2]) // 2, True) == 0]
+    chosen = rng.permutation(len(isolated))[:n_disrupting]
+    records = []
+    for k, i in enumerate(chosen.tolist()):
+        chrom, s, e, tf, strand = isolated[i]
+        ppm = np.asarray(motifs[tf], dtype=np.float64) if tf in motifs else np.full((e - s, 4), 0.25)
+        ppm = ppm[::-1, ::-1] if strand == "-" else ppm
+        ppm = ppm / ppm.sum(axis=1, keepdims=True)
+        ic = 2 + (ppm * np.log2(np.maximum(ppm, 1e-9))).sum(axis=1)
+        kind = _KINDS_CYCLE[k % 3]
+        seq = seqs[chrom]
+        if kind == "snv":
+            col = int(ic.argmax())
+            ref = chr(seq[s + col])
+            ppm_col = ppm[col].copy()
+            ppm_col["ACGT".index(ref)] = np.inf
+            pos, alleles = s + col + 1, (ref, "ACGT"[int(ppm_col.argmin())])
+        elif kind == "deletion":
+            n = min(indel, e - s - 1)
+            j = int(np.convolve(ic, np.ones(n), "valid").argmax())
+            anchor = s + j - 1
+            pos, alleles = anchor + 1, (seq[anchor : s + j + n].decode(), chr(seq[anchor]))
+        else:
+            anchor = s + (e - s) // 2 - 1
+            extra = "".join("ACGT"[b] for b in rng.integers(0, 4, indel))
+            pos, alleles = anchor + 1, (chr(seq[anchor]), chr(seq[anchor]) + extra)
+        info = {"TRUTH": "disrupting", "TF": tf, "KIND": kind}
+        records.append(
+            {"chrom": chrom, "pos": pos, "id": f"{tf}_{kind}_{k}", "alleles": alleles, "info": info}
+        )
+    names = list(entries)
+    sizes = np.array([entries[c][0] for c in names], dtype=np.int64)
+    margin = isolation + 2 * indel
+    k = 0
+    while k < n_neutral:
+        chrom = names[int(rng.choice(len(names), p=sizes / sizes.sum()))]
+        p0 = int(rng.integers(margin, entries[chrom][0] - margin))
+        if near(chrom, p0, False):
+            continue
+        seq = seqs[chrom]
+        kind = _KINDS_CYCLE[k % 3]
+        ref = chr(seq[p0])
+        if kind == "snv":
+            alleles = (ref, "ACGT".replace(ref, "")[int(rng.integers(0, 3))])
+        elif kind == "deletion":
+            alleles = (seq[p0 : p0 + indel + 1].decode(), ref)
+        else:
+            alleles = (ref, ref + "".join("ACGT"[b] for b in rng.integers(0, 4, indel)))
+        info = {"TRUTH": "neutral", "KIND": kind}
+        records.append(
+            {"chrom": chrom, "pos": p0 + 1, "id": f"neutral_{kind}_{k}", "alleles": alleles, "info": info}
+        )
+        k += 1
+    order = {c: i for i, c in enumerate(names)}
+    records.sort(key=lambda r: (order[r["chrom"]], r["pos"]))
+    for r in records:
+        r["ref"], r["alts"] = r["alleles"][0], r["alleles"][1:]
+    write_vcf(
+        out_path, records, {c: entries[c][0] for c in names}, TRUTH_INFO, source="cislens synthetic genome"
+    )
+    return str(out_path)
 
 
 def _write_fasta(path: Path, names: list[str], codes: np.ndarray) -> None:
