@@ -107,24 +107,25 @@ def property_defaults(definition: str, schema: Mapping[str, Any] | None = None) 
     return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
 
 
-def encode_defaults() -> dict[str, Any]:
+def encode_defaults(schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """ENCODE download settings unless the config's `encode:` says otherwise (schema: properties.encode)."""
-    props = _read_schema(str(SCHEMA_PATH))["properties"]["encode"]["properties"]
+    schema = schema if schema is not None else _read_schema(str(SCHEMA_PATH))
+    props = schema["properties"]["encode"]["properties"]
     return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
 
 
-def encode_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+def encode_settings(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The config's `encode:` section over the defaults (genome URLs merged by assembly)."""
-    defaults = encode_defaults()
+    defaults = encode_defaults(schema)
     given = dict(config.get("encode") or {})
     merged = {**defaults, **given}
     merged["genome_urls"] = {**defaults["genome_urls"], **(given.get("genome_urls") or {})}
     return merged
 
 
-def jaspar_defaults() -> dict[str, Any]:
+def jaspar_defaults(schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The JASPAR export a genomics dataset uses unless it says otherwise (schema: definitions.jaspar)."""
-    return property_defaults("jaspar")
+    return property_defaults("jaspar", schema)
 
 
 # ------------------------------------------------------------------ the kinds
@@ -162,17 +163,19 @@ class Kind:
     description = ""
 
     # -- settings
-    def defaults(self) -> dict[str, Any]:
+    def defaults(self, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """This kind's defaults, from the schema's definition of the kind."""
-        return property_defaults(self.name)
+        return property_defaults(self.name, schema)
 
-    def settings(self, config: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def settings(
+        self, config: Mapping[str, Any], raw: Mapping[str, Any], schema: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """One dataset's settings: the kind's defaults, the entry over them, the config's seed."""
-        settings = self.defaults()
+        settings = self.defaults(schema)
         settings.update(copy.deepcopy(dict(raw)))
         settings.setdefault("seed", int(config.get("seed", 0)))
         if not self.protein:
-            settings["jaspar"] = {**jaspar_defaults(), **settings.get("jaspar", {})}
+            settings["jaspar"] = {**jaspar_defaults(schema), **settings.get("jaspar", {})}
         return settings
 
     def check(self, where: str, settings: Mapping[str, Any]) -> None:
@@ -264,9 +267,11 @@ class Peaks(Kind):
     name = "peaks"
     description = "peak files (paths or ENCODE accessions) on a genome FASTA"
 
-    def settings(self, config: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
-        settings = super().settings(config, raw)
-        cfg.resolve_encode(settings, encode_settings(config))
+    def settings(
+        self, config: Mapping[str, Any], raw: Mapping[str, Any], schema: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        settings = super().settings(config, raw, schema)
+        cfg.resolve_encode(settings, encode_settings(config, schema))
         return settings
 
     def check(self, where: str, settings: Mapping[str, Any]) -> None:
@@ -407,12 +412,14 @@ def kind_of(settings: Mapping[str, Any]) -> Kind:
 
 
 # ------------------------------------------------------------------ settings and the plan
-def dataset_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """One dataset's settings with its kind's (schema) defaults filled in."""
+def dataset_settings(
+    config: Mapping[str, Any], name: str, schema: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One dataset's settings with its kind's defaults (from ``schema``, else this checkout's) filled in."""
     if name not in config["datasets"]:
         raise InputError(f"config: datasets: unknown dataset {name!r}")
     raw = config["datasets"][name]
-    return kind_of(raw).settings(config, raw)
+    return kind_of(raw).settings(config, raw, schema)
 
 
 def check_settings(name: str, settings: Mapping[str, Any]) -> None:
@@ -484,11 +491,13 @@ def protein_model(config: Mapping[str, Any], name: str) -> tuple[str, dict[str, 
     return kind, settings, evaluation
 
 
-def workflow_plan(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def workflow_plan(
+    config: Mapping[str, Any], schema: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """Every dataset's settings, variants and trials, checked; InputError names the first problem."""
     plan = {}
     for name in config["datasets"]:
-        settings = dataset_settings(config, name)
+        settings = dataset_settings(config, name, schema)
         check_settings(name, settings)
         protein = is_protein(settings)
         variants = protein_model_names(config, name) if protein else cfg.variant_names(config, name)
@@ -502,7 +511,7 @@ def build_plan(
     """Validate ``config`` once (filling the schema's defaults), expand it and, with ``preflight``,
     check every dataset's input files: what the workflow runs at DAG time (common.smk)."""
     validate(config, schema)
-    plan = workflow_plan(config)
+    plan = workflow_plan(config, schema)
     if preflight:
         for name, entry in plan.items():
             check_inputs(name, entry["settings"])

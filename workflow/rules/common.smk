@@ -13,6 +13,8 @@ from cislens.hpc import prepend_pythonpath
 from cislens.hpc.slurm import normalize_job_states
 
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
+# The one source of defaults: filled into the config by validation, and into each dataset's settings.
+CONFIG_SCHEMA = cislens_plan.load_schema(SCHEMA)
 RESULTS = "results"
 
 # scancel'd jobs must read as failed (then retried), not as running forever: cislens/hpc/slurm.py.
@@ -30,7 +32,7 @@ def _plan(config):
     """Validate the config once (filling the schema's defaults), expand it and check every dataset's
     inputs; bad input ends the run with one line, before any job."""
     try:
-        return cislens_plan.build_plan(config, cislens_plan.load_schema(SCHEMA))
+        return cislens_plan.build_plan(config, CONFIG_SCHEMA)
     except InputError as error:
         sys.stderr.write(f"cislens error: {error}\n")
         sys.exit(1)

@@ -5,7 +5,7 @@
 import json
 import math
 
-ENCODE = cislens_plan.encode_settings(config)
+ENCODE = cislens_plan.encode_settings(config, CONFIG_SCHEMA)
 # The download tool's interpreter: the rule's conda environment, or the one running Snakemake.
 ENCODE_PYTHON = (
     "python"
