@@ -194,3 +194,83 @@ def protein_report_inputs(wildcards):
             f"{d}/{name}" for d in dirs for name in ("metrics.json", "evaluation")
         ],
     }
+
+
+# ------------------------------------------------ variant effects and sequence scores (variants.smk)
+def score_block(dataset):
+    """The dataset's `score:` block (empty when it has none)."""
+    return SETTINGS[dataset].get("score") or {}
+
+
+def score_vcfs(dataset):
+    """name -> VCF path; `generated` names a synthetic genome's truth VCF (inputs/variants.vcf)."""
+    return {
+        name: (
+            f"{RESULTS}/{dataset}/inputs/variants.vcf" if path == "generated" else path
+        )
+        for name, path in (score_block(dataset).get("vcf") or {}).items()
+    }
+
+
+def score_sequences(dataset):
+    """name -> FASTA or BED of sequences to score."""
+    return dict(score_block(dataset).get("sequences") or {})
+
+
+def variant_effect_dirs(dataset):
+    """Every results/{dataset}/{variant}/variants/{vcf} of one dataset."""
+    return [
+        f"{RESULTS}/{dataset}/{variant}/variants/{name}"
+        for variant in VARIANTS[dataset]
+        for name in score_vcfs(dataset)
+    ]
+
+
+def prediction_tables(dataset):
+    """Every results/{dataset}/{variant}/predict/{name}.tsv of one dataset."""
+    return [
+        f"{RESULTS}/{dataset}/{variant}/predict/{name}.tsv"
+        for variant in VARIANTS[dataset]
+        for name in score_sequences(dataset)
+    ]
+
+
+def ensemble_models(wildcards):
+    """Every trial's model of one (dataset, variant): the ensemble that scores."""
+    return [
+        f"{RESULTS}/{wildcards.dataset}/{wildcards.variant}/{trial}/model.keras"
+        for trial in TRIALS[wildcards.dataset]
+    ]
+
+
+def scoring_genome(wildcards):
+    """The dataset's genome FASTA ({} for kinds without one: FASTA sequences only)."""
+    genome = prepare_inputs(wildcards).get("genome")
+    return {"genome": genome} if genome else {}
+
+
+def variant_report_inputs(wildcards):
+    """What the report's "Variant effects" section reads of one dataset."""
+    return {
+        "variant_effects": [
+            f"{d}/{name}"
+            for d in variant_effect_dirs(wildcards.dataset)
+            for name in (
+                "effects.tsv",
+                "skipped.tsv",
+                "metrics.json",
+                "top.png",
+                "hist.png",
+            )
+        ],
+        "predictions": prediction_tables(wildcards.dataset),
+    }
+
+
+def variant_metrics():
+    """Every dataset's variant-effect metrics (a line per VCF in results/summary.tsv)."""
+    return [
+        f"{d}/metrics.json"
+        for dataset in GENOMICS
+        for d in variant_effect_dirs(dataset)
+    ]

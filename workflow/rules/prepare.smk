@@ -38,6 +38,7 @@ rule synthetic_genome:
     output:
         genome=f"{RESULTS}/{{dataset}}/inputs/genome.fa",
         planted=f"{RESULTS}/{{dataset}}/inputs/planted.bed",
+        vcf=f"{RESULTS}/{{dataset}}/inputs/variants.vcf",
         peaks=directory(f"{RESULTS}/{{dataset}}/inputs/peaks"),
     log:
         "logs/synthetic_genome/{dataset}.log",

@@ -30,6 +30,7 @@ rule summarise:
 rule report:
     input:
         unpack(report_inputs),
+        unpack(variant_report_inputs),
     output:
         f"{RESULTS}/{{dataset}}/report.html",
     log:
@@ -54,6 +55,7 @@ rule figures:
         trials=expand(f"{RESULTS}/{{dataset}}/trials.tsv", dataset=DATASETS),
         summaries=expand(f"{RESULTS}/{{dataset}}/summary.tsv", dataset=DATASETS),
         spacing=figure_gia_tables(),
+        variants=variant_metrics(),
     output:
         summary=f"{RESULTS}/summary.tsv",
         tables=[f"{RESULTS}/figures/{name}.tsv" for name in FIGURES],

@@ -15,6 +15,7 @@ and ``gia_distance_curves`` (one panel per dataset and motif pair), each as ``.p
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -470,6 +471,26 @@ def _legend_on_top(fig: plt.Figure, ax: plt.Axes, ncol: int) -> None:
         fig.legend(handles, labels, frameon=False, loc="upper center", ncol=min(ncol, len(labels)))
         top = 1 - (0.13 * rows + 0.04) / fig.get_figheight()
     fig.tight_layout(rect=(0, 0, 1, top))
+
+
+def variant_effect_rows(metrics_paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """One results/summary.tsv line per (dataset, variant, VCF) from its variants/<vcf>/metrics.json."""
+    rows = []
+    for path in metrics_paths:
+        folder = Path(path).parent  # results/<dataset>/<variant>/variants/<vcf>
+        record = json.loads(Path(path).read_text())
+        rows.append(
+            {
+                "dataset": folder.parents[2].name,
+                "variant": folder.parents[1].name,
+                "vcf": record["vcf"],
+                "variants_scored": record["n_scored"],
+                "variants_skipped": record["n_skipped"],
+                "variant_max_abs_effect": record.get("max_abs_effect"),
+                "variant_auroc_truth": record.get("auroc_truth"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def read_trials(paths: Mapping[str, str | os.PathLike]) -> pd.DataFrame:

@@ -170,6 +170,58 @@ def gia_section(trial_dirs: Sequence[Path]) -> Section:
     return Section("gia", "Global importance analysis", body)
 
 
+def variant_effects_section(effect_dirs: Sequence[Path], n_top: int = 10) -> Section | None:
+    """Per (variant, VCF): counts and truth AUROC, the top variants, allele logos and the distribution."""
+    if not effect_dirs:
+        return None
+    parts = [
+        '<p class="note">Change in logit (alternative minus reference allele, the log-odds change) of '
+        "the task each variant moves most, mean over trials (sd; trials agreeing in sign). Skipped "
+        "alleles and their reasons are in <code>skipped.tsv</code>; every value is in "
+        "<code>effects.tsv</code> and the annotated VCF.</p>"
+    ]
+    for folder in effect_dirs:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        title = f"{folder.parent.parent.name}: {folder.name}"
+        auroc = metrics.get("auroc_truth")
+        skipped = ", ".join(f"{k} {v}" for k, v in (metrics.get("skipped") or {}).items()) or "none"
+        parts.append(
+            f"<h3>{html.escape(title)}</h3><p>{metrics['n_scored']} of {metrics['n_alleles']} alleles "
+            f"scored with {metrics['n_trials']} trial(s) on {metrics['strands']} strand(s); skipped: "
+            f"{html.escape(skipped)}"
+            + (
+                f"; |effect| separates disrupting from neutral variants with AUROC {auroc:.3f}"
+                if auroc
+                else ""
+            )
+            + ".</p>"
+        )
+        effects = pd.read_csv(folder / "effects.tsv", sep="\t")
+        cols = [
+            c
+            for c in (
+                "id",
+                "chrom",
+                "pos",
+                "ref",
+                "alt",
+                "effect",
+                "effect_sd",
+                "effect_agree",
+                "effect_task",
+                "TRUTH",
+            )
+            if c in effects
+        ]
+        top = effects.head(n_top)[cols].copy()
+        for allele in ("ref", "alt"):
+            top[allele] = [a if len(str(a)) <= 12 else f"{str(a)[:12]}.." for a in top[allele]]
+        parts.append(table(top))
+        parts.append(img(folder / "top.png", f"allele logos {title}"))
+        parts.append(img(folder / "hist.png", f"effect distribution {title}"))
+    return Section("variant_effects", "Variant effects", "\n".join(parts))
+
+
 def trials_table(trial_dirs: Sequence[Path]) -> pd.DataFrame:
     """The provenance section's trials: variant, trial, seed, epochs and training time."""
     rows = []
@@ -197,6 +249,7 @@ def write_report(
     config: Mapping[str, Any],
     settings: Mapping[str, Any],
     inputs: Sequence[str | os.PathLike] = (),
+    effect_dirs: Sequence[str | os.PathLike] = (),
 ) -> None:
     """Write results/{dataset}/report.html from existing result files only (no training, no models).
 
@@ -210,6 +263,7 @@ def write_report(
         filters_section(trials),
         attribution_section(trials, methods),
         gia_section(trials),
+        variant_effects_section([Path(d) for d in effect_dirs]),
         provenance_section(config, settings, trials_table(trials), [dataset_path, *inputs]),
     ]
-    write_page(path, dataset_name, sections)
+    write_page(path, dataset_name, [s for s in sections if s is not None])
