@@ -49,19 +49,33 @@ def load_schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
     return copy.deepcopy(_read_schema(str(path or SCHEMA_PATH)))
 
 
+def _fill_then_check(validator, props, instance, schema):  # jsonschema's keyword signature
+    """The ``properties`` keyword that first sets each absent property's ``default`` (a copy)."""
+    if validator.is_type(instance, "object"):
+        for name, subschema in props.items():
+            if isinstance(subschema, Mapping) and "default" in subschema and name not in instance:
+                instance[name] = copy.deepcopy(subschema["default"])
+    yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](validator, props, instance, schema)
+
+
+_FillingValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"properties": _fill_then_check}
+)
+
+
 def _filling_validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
     """Draft 2020-12 that sets each absent property's ``default`` (a copy) before validating it."""
-    base = jsonschema.Draft202012Validator
-    check_properties = base.VALIDATORS["properties"]
+    return _FillingValidator(schema)
 
-    def properties(validator, props, instance, schema):
-        if validator.is_type(instance, "object"):
-            for name, subschema in props.items():
-                if isinstance(subschema, Mapping) and "default" in subschema and name not in instance:
-                    instance[name] = copy.deepcopy(subschema["default"])
-        yield from check_properties(validator, props, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": properties})(schema)
+def _filled(entry: Mapping[str, Any], definition: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``entry`` with the defaults of schema definition ``definition`` filled in, nested
+    ones too (a dataset's sub-sections); validity is :func:`validate`'s business, not checked here."""
+    filled = copy.deepcopy(dict(entry))
+    root = {"definitions": schema["definitions"], "$ref": f"#/definitions/{definition}"}
+    for _ in _filling_validator(root).iter_errors(filled):
+        pass
+    return filled
 
 
 def _one_line(errors: list[jsonschema.ValidationError]) -> str:
@@ -170,9 +184,11 @@ class Kind:
     def settings(
         self, config: Mapping[str, Any], raw: Mapping[str, Any], schema: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """One dataset's settings: the kind's defaults, the entry over them, the config's seed."""
+        """One dataset's settings: the kind's defaults, the entry over them (its sub-sections' defaults
+        filled in), the config's seed."""
+        schema = schema if schema is not None else _read_schema(str(SCHEMA_PATH))
         settings = self.defaults(schema)
-        settings.update(copy.deepcopy(dict(raw)))
+        settings.update(_filled(raw, self.name, schema))
         settings.setdefault("seed", int(config.get("seed", 0)))
         if not self.protein:
             settings["jaspar"] = {**jaspar_defaults(schema), **settings.get("jaspar", {})}

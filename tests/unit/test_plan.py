@@ -184,3 +184,21 @@ def test_data_imports_neither_config_nor_plan_and_kind_branches_live_in_the_plan
         SRC / "data" / "prepare.py",
     ):
         assert not branch.search(path.read_text()), path
+
+
+def test_dataset_settings_fill_nested_defaults_of_a_dataset_section() -> None:
+    """Defaults inside a dataset's sub-section (e.g. score:) reach its settings, as kind defaults do."""
+    schema = plan.load_schema()
+    section = schema["definitions"]["synthetic_genome"]["properties"]
+    nested = {
+        key: sub["$ref"].rsplit("/", 1)[-1]
+        for key, sub in section.items()
+        if "$ref" in sub and "properties" in schema["definitions"].get(sub["$ref"].rsplit("/", 1)[-1], {})
+    }
+    for key, definition in nested.items():
+        defaults = plan.property_defaults(definition)
+        if defaults:
+            config = {"datasets": {"g": {"kind": "synthetic_genome", key: {}}}}
+            settings = plan.dataset_settings(config, "g")
+            assert all(settings[key][k] == v for k, v in defaults.items()), key
+            assert config["datasets"]["g"][key] == {}  # the config itself stays as written
