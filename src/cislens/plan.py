@@ -521,12 +521,44 @@ def workflow_plan(
     return plan
 
 
+# Mappings whose key order means something (task order, the order of a collection of named things):
+# kept as written. Every other mapping is a record of settings, whose key order means nothing.
+ORDERED_MAPPINGS = frozenset(
+    {"datasets", "models", "regimes", "protein_models", "peaks", "motifs", "core", "signal"}
+    | {"vcf", "sequences"}
+)
+
+
+def canonical(value: Any, key: str | None = None) -> Any:
+    """``value`` with every settings record's keys sorted (recursively), collections kept in order.
+
+    Snakemake decides whether a job's params changed by comparing their ``repr``, which for a dict
+    follows its key order: the same config written with its keys in another order would rerun
+    everything. Params built from the canonical config change only when their meaning does.
+    """
+    if isinstance(value, Mapping):
+        keys = list(value) if key in ORDERED_MAPPINGS else sorted(value, key=str)
+        return {k: canonical(value[k], str(k)) for k in keys}
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    return value
+
+
+def canonical_config(config: dict[str, Any]) -> None:
+    """Put ``config`` (Snakemake's own dict, changed in place) in canonical key order."""
+    ordered = canonical(config)
+    config.clear()
+    config.update(ordered)
+
+
 def build_plan(
     config: dict[str, Any], schema: Mapping[str, Any] | None = None, preflight: bool = True
 ) -> dict[str, dict[str, Any]]:
-    """Validate ``config`` once (filling the schema's defaults), expand it and, with ``preflight``,
-    check every dataset's input files: what the workflow runs at DAG time (common.smk)."""
+    """Validate ``config`` once (filling the schema's defaults), put it in canonical key order, expand
+    it and, with ``preflight``, check every dataset's input files: what the workflow runs at DAG time
+    (common.smk)."""
     validate(config, schema)
+    canonical_config(config)
     plan = workflow_plan(config, schema)
     if preflight:
         for name, entry in plan.items():

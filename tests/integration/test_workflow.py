@@ -10,12 +10,14 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from cislens.data.dataset import read_dataset
 from cislens.meme import read_meme
+from cislens.plan import ORDERED_MAPPINGS
 
 from ..conftest import ROOT, assert_complete_pdf
 
@@ -41,6 +43,12 @@ TINY = {
             "motifs": {"CEBPB": "MA0466.2", "SP1": "MA0079.3"},
             "valid_chroms": ["chr3"],
             "test_chroms": ["chr4"],
+            # the generator's truth VCF, plus sequences from a FASTA and a BED (written by tiny_run)
+            "score": {
+                "vcf": {"planted": "generated"},
+                "sequences": {"seqs": "seqs.fa", "regions": "regions.bed"},
+                "top_k": 3,
+            },
         },
     },
     "models": {
@@ -133,6 +141,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One run of the tiny workflow, shared by the tests that read its results."""
     tmp_path = tmp_path_factory.mktemp("tiny")
     configfile = write_config(tmp_path / "tiny.yaml", TINY)
+    (tmp_path / "seqs.fa").write_text(">short\nACGTACGTTTGCGCAAT\n>long\n" + "GATTACA" * 40 + "\n")
+    (tmp_path / "regions.bed").write_text("chr1\t1000\t1300\nchr2\t5000\t5100\n")
     result = snakemake(tmp_path, configfile)
     assert result.returncode == 0, result.stderr[-5000:]
     return tmp_path, configfile
@@ -211,6 +221,31 @@ def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
     assert any(name.endswith("summary.tsv") for name in names)
 
 
+def _reordered(value: object, key: str | None = None) -> object:
+    """The same config with every settings record's keys in reverse order (collections kept)."""
+    if isinstance(value, dict):
+        keys = list(value) if key in ORDERED_MAPPINGS else list(reversed(list(value)))
+        return {k: _reordered(value[k], k) for k in keys}
+    if isinstance(value, list):
+        return [_reordered(item) for item in value]
+    return value
+
+
+@pytest.mark.slow
+def test_reordered_config_keys_plan_nothing(tiny_run: tuple[Path, Path]) -> None:
+    """Params reach Snakemake in canonical order: the same settings written in another key order
+    rerun nothing (Snakemake compares params by repr, which follows a dict's key order)."""
+    tmp_path, configfile = tiny_run
+    config = yaml.safe_load(configfile.read_text())
+    reordered = _reordered(config)
+    assert json.dumps(reordered) != json.dumps(config)  # the file really is written differently
+    other = tmp_path / "reordered.yaml"
+    other.write_text(yaml.safe_dump(reordered, sort_keys=False))
+    result = snakemake(tmp_path, other, "-n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
 @pytest.mark.slow
 def test_tiny_figures_show_their_tables(tiny_run: tuple[Path, Path]) -> None:
     """Each figure the tiny config supports: its PDF opens, its TSV holds the run's own numbers.
@@ -273,6 +308,40 @@ def test_tiny_figures_show_their_tables(tiny_run: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_tiny_variant_effects_and_predictions(tiny_run: tuple[Path, Path]) -> None:
+    """The score: block: the truth VCF scored, skipped and annotated; sequences predicted; report and
+    results/summary.tsv show them."""
+    from cislens.vcf import read_variants
+
+    tmp_path, _ = tiny_run
+    base = tmp_path / "results" / "genome" / "cnn_small__standard"
+    folder = base / "variants" / "planted"
+    effects = pd.read_csv(folder / "effects.tsv", sep="\t")
+    truth = read_variants(tmp_path / "results" / "genome" / "inputs" / "variants.vcf", ["TRUTH"])
+    skipped = pd.read_csv(folder / "skipped.tsv", sep="\t")
+    assert len(effects) + len(skipped) == len(truth) and len(effects) > 0
+    assert np.all(np.diff(effects["effect"].abs().to_numpy()) <= 0)
+    assert {"CEBPB_delta_logit", "SP1_ref_prob", "effect_agree"} <= set(effects.columns)
+    annotated = read_variants(folder / "annotated.vcf", ["CISLENS_EFFECT"])
+    scored = annotated.merge(effects[["record", "allele", "effect"]], on=["record", "allele"])
+    np.testing.assert_allclose(scored["CISLENS_EFFECT"], scored["effect"], rtol=1e-5, atol=1e-6)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["vcf"] == "planted" and metrics["n_scored"] == len(effects)
+    for name in ("top.png", "hist.png"):
+        assert (folder / name).stat().st_size > 0
+    assert_complete_pdf(folder / "top.pdf")
+    seqs = pd.read_csv(base / "predict" / "seqs.tsv", sep="\t")
+    assert seqs["name"].tolist() == ["short", "long"] and seqs["CEBPB_prob"].between(0, 1).all()
+    regions = pd.read_csv(base / "predict" / "regions.tsv", sep="\t")
+    assert regions["name"].tolist() == ["chr1:1050-1250", "chr2:4950-5150"]
+    report = (tmp_path / "results" / "genome" / "report.html").read_text()
+    assert "Variant effects" in report
+    summary = pd.read_csv(tmp_path / "results" / "summary.tsv", sep="\t")
+    line = summary[summary["vcf"].eq("planted")]
+    assert len(line) == 1 and line["variants_scored"].iloc[0] == len(effects)
+
+
 def test_report_regenerates_from_files_without_training(tiny_run: tuple[Path, Path]) -> None:
     tmp_path, configfile = tiny_run
     report = tmp_path / "results" / "multi" / "report.html"
@@ -456,6 +525,21 @@ def test_bad_peaks_fail_before_any_job(tmp_path: Path, content: str, expected: s
     assert expected in result.stderr
     assert str(peaks) in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_failing_rule_logs_its_traceback_and_says_one_line(tmp_path: Path) -> None:
+    """A rule that fails leaves the whole traceback in its log and one `cislens error:` line (naming
+    the file) on the terminal; before, Snakemake said "check the log" and the log held only its header."""
+    broken = tmp_path / "broken.h5"
+    broken.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))  # an HDF5 signature, then nothing
+    config = dict(TINY, datasets={"broken": {"kind": "h5", "path": str(broken)}})
+    result = snakemake(tmp_path, write_config(tmp_path / "b.yaml", config), "results/broken/dataset.h5")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cislens error:")]
+    assert len(lines) == 1 and str(broken) in lines[0], result.stderr[-3000:]
+    log = (tmp_path / "logs" / "prepare" / "broken.log").read_text()
+    assert "Traceback (most recent call last)" in log and lines[0].split(" (log:")[0] in log, log
+    assert not (tmp_path / "results" / "broken" / "dataset.h5").exists()
 
 
 def test_prepare_is_byte_identical_across_runs(tmp_path: Path) -> None:

@@ -180,12 +180,7 @@ def protein_report_inputs(wildcards):
     """What protein_report reads of a family (sources: checksummed in the provenance section)."""
     dataset = wildcards.dataset
     dirs = trial_dirs(dataset)
-    sources = [protein_alignment(wildcards), *protein_truth_files(wildcards)]
-    if SETTINGS[dataset]["kind"] == "planted_potts":
-        sources += [
-            f"{RESULTS}/{dataset}/inputs/{name}"
-            for name in ("planted.h5", "planted.json")
-        ]
+    sources = cislens_plan.protein_sources(SETTINGS[dataset], dataset)
     return {
         "msa": f"{RESULTS}/{dataset}/msa.json",
         "summary": f"{RESULTS}/{dataset}/summary.tsv",
