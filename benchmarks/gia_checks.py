@@ -8,7 +8,7 @@
    saturated logit down read as cooperative there (seen on a CNN-25: planted pair 1st of 66 on
    probabilities, 4th on logits).
 
-    .venv/bin/python -m cislens.gia.checks --configfile config/X.yaml --dataset NAME \\
+    .venv/bin/python benchmarks/gia_checks.py --configfile config/X.yaml --dataset NAME \\
         --model results/NAME/VARIANT/t0/model.keras [--n-backgrounds 1000] [--out DIR]
 
 Motifs come from ``results/NAME/motifs.meme`` (the planted PPMs) and the dataset's config entry (TF
@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .batches import Scorer, child_seed
-from .importance import motif_importance, own_task_rank
-from .patterns import from_ppms
-from .spacing import pair_rank, pair_scan
+from cislens.gia.batches import Scorer, child_seed
+from cislens.gia.importance import motif_importance, own_task_rank
+from cislens.gia.patterns import from_ppms
+from cislens.gia.spacing import pair_rank, pair_scan
 
 
 def own_task_check(
@@ -107,13 +107,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import yaml
 
-    from ..data.dataset import read_info, read_split
-    from ..data.prepare import motifs_by_name
-    from ..io import write_tsv
-    from ..models.predict import scorer
-    from ..models.zoo import load_model
-    from ..plan import dataset_settings, ground_truth_motifs
-    from .backgrounds import make_backgrounds
+    from cislens.data.dataset import read_info, read_split
+    from cislens.data.prepare import motifs_by_name
+    from cislens.gia.backgrounds import make_backgrounds
+    from cislens.io import write_tsv
+    from cislens.models.predict import scorer
+    from cislens.models.zoo import load_model
+    from cislens.plan import dataset_settings, ground_truth_motifs
 
     with open(args.configfile) as handle:
         settings = dataset_settings(yaml.safe_load(handle), args.dataset)
