@@ -16,7 +16,7 @@ with logged(snakemake) as log:  # noqa: F821
         reverse_complement=snakemake.params.reverse_complement,  # noqa: F821
         output=snakemake.output[0],  # noqa: F821
         genome=str(ensure_fasta(genome, snakemake.params.workdir)) if genome else None,  # noqa: F821
-        batch_size=int(snakemake.params.score.get("batch_size", 512)),  # noqa: F821
+        batch_size=int(snakemake.params.score.get("batch_size", 2048)),  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
         log=log,
     )

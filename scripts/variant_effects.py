@@ -19,4 +19,5 @@ with logged(snakemake) as log:  # noqa: F821
         outputs=dict(snakemake.output.items()),  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
         log=log,
+        name=snakemake.wildcards.vcf,  # noqa: F821
     )

@@ -41,17 +41,25 @@ __all__ = [
 ]
 
 
-def scorer(model: keras.Model, target: str = "logit", batch_size: int = 1024) -> Scorer:
+def scorer(model: keras.Model, target: str = "logit", batch_size: int = 1024, frozen: bool = False) -> Scorer:
     """A function x (N, L, 4) -> float64 scores (N, T) of ``target`` (logits by default: additive effects).
 
     One traced ``tf.function`` with an open batch dimension is reused for every call: ``model.predict``
     rebuilds its data pipeline per call, which costs more than the forward pass on GIA's many small calls.
+    ``frozen``: the weights become constants of the graph, so TensorFlow folds batch norm into the
+    convolutions and fuses their kernels (about 1.3x faster on CPU, same values); for scoring a model
+    whose weights no longer change (variant effects, predictions), as later weight updates are not seen.
     """
     net = target_model(model, target)
     n_out = int(np.prod(net.outputs[0].shape[1:]))
     if keras.backend.backend() == "tensorflow":
         spec = tf.TensorSpec((None, *net.inputs[0].shape[1:]), tf.float32)
         forward = tf.function(lambda x: net(x, training=False), input_signature=[spec])
+        if frozen:
+            from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+            graph = convert_variables_to_constants_v2(forward.get_concrete_function())
+            forward = lambda x: graph(tf.constant(x))[0]  # noqa: E731
     else:  # pragma: no cover - other Keras backends
         forward = lambda x: net.predict_on_batch(x)  # noqa: E731
 

@@ -75,7 +75,10 @@ def variant_effects(
     outputs: Mapping[str, str],
     threads: int = 1,
     log: logging.Logger | None = None,
+    name: str | None = None,
 ) -> pd.DataFrame:
+    """Score every ALT allele of ``vcf`` with the ensemble ``models``; ``name`` (the config's, default the
+    file's stem) labels metrics.json and the summary line."""
     log = log or logging.getLogger(__name__)
     limit_threads(threads)
     from ..vcf import annotate_vcf, read_variants, vcf_name
@@ -98,7 +101,7 @@ def variant_effects(
         windows.ref,
         windows.alt,
         reverse_complement=reverse_complement,
-        batch_size=int(settings.get("batch_size", 512)),
+        batch_size=int(settings.get("batch_size", 2048)),
     )
     table = pd.concat([windows.kept, effect_table(ref, alt, tasks, task_type)], axis=1)
     table = table.iloc[np.argsort(-table["effect"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
@@ -118,7 +121,7 @@ def variant_effects(
 
     auroc = truth_auroc(table)
     record: dict[str, Any] = {
-        "vcf": vcf_name(vcf),
+        "vcf": name or vcf_name(vcf),
         "n_alleles": len(variants),
         "n_scored": len(table),
         "n_skipped": len(windows.skipped),
@@ -317,7 +320,7 @@ def predict_sequences(
     reverse_complement: bool,
     output: str,
     genome: str | None = None,
-    batch_size: int = 512,
+    batch_size: int = 2048,
     threads: int = 1,
     log: logging.Logger | None = None,
 ) -> pd.DataFrame:

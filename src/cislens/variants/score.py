@@ -18,7 +18,7 @@ from ..data import onehot
 
 
 def trial_logits(
-    models: Sequence[Any], x: np.ndarray, *, reverse_complement: bool = False, batch_size: int = 512
+    models: Sequence[Any], x: np.ndarray, *, reverse_complement: bool = False, batch_size: int = 2048
 ) -> np.ndarray:
     """(K trials, N, T) logits of ``x`` (N, L, 4); strand-averaged when ``reverse_complement``."""
     from ..models.predict import memo, scorer
@@ -26,7 +26,11 @@ def trial_logits(
     x = np.asarray(x, dtype=np.float32)
     out = []
     for model in models:
-        score = memo(model, ("scorer", "logit", batch_size), lambda m=model: scorer(m, "logit", batch_size))
+        score = memo(
+            model,
+            ("scorer", "logit", batch_size, "frozen"),
+            lambda m=model: scorer(m, "logit", batch_size, frozen=True),
+        )
         if reverse_complement and len(x):
             both = score(np.concatenate([x, onehot.reverse_complement(x)]))
             out.append((both[: len(x)] + both[len(x) :]) / 2)
@@ -96,10 +100,8 @@ def score_alleles(
     alt: np.ndarray,
     *,
     reverse_complement: bool = False,
-    batch_size: int = 512,
+    batch_size: int = 2048,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ref, alt) logits, each (K, N, T): both alleles go through each model in one batched call."""
-    both = trial_logits(
-        models, np.concatenate([ref, alt]), reverse_complement=reverse_complement, batch_size=batch_size
-    )
-    return both[:, : len(ref)], both[:, len(ref) :]
+    """(ref, alt) logits, each (K, N, T), through each model's batched (frozen) forward."""
+    kwargs = {"reverse_complement": reverse_complement, "batch_size": batch_size}
+    return trial_logits(models, ref, **kwargs), trial_logits(models, alt, **kwargs)
