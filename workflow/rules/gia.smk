@@ -29,6 +29,6 @@ rule gia:
     params:
         gia=config["gia"],
         seed=lambda wc: cfg.trial_seed(config, wc.dataset, wc.trial),
-        dataset_settings=lambda wc: SETTINGS[wc.dataset],
+        dataset_settings=lambda wc: build_settings(wc.dataset),
     script:
         "../../scripts/gia.py"

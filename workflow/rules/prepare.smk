@@ -27,7 +27,7 @@ rule truth_motifs:
     conda:
         "../../envs/cislens.yaml"
     params:
-        settings=lambda wc: SETTINGS[wc.dataset],
+        settings=lambda wc: build_settings(wc.dataset),
     script:
         "../../scripts/truth_motifs.py"
 
@@ -47,7 +47,7 @@ rule synthetic_genome:
     resources:
         **rule_resources("synthetic_genome"),
     params:
-        settings=lambda wc: SETTINGS[wc.dataset],
+        settings=lambda wc: build_settings(wc.dataset),
         outdir=lambda wc: f"{RESULTS}/{wc.dataset}/inputs",
     script:
         "../../scripts/synthetic_genome.py"
@@ -65,7 +65,7 @@ rule prepare:
     resources:
         **rule_resources("prepare"),
     params:
-        settings=lambda wc: SETTINGS[wc.dataset],
+        settings=lambda wc: build_settings(wc.dataset),
         workdir=lambda wc: f"{RESULTS}/{wc.dataset}/work",
     script:
         "../../scripts/prepare.py"
