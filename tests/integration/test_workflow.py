@@ -113,7 +113,7 @@ def write_config(path: Path, config: dict) -> Path:
 def test_dry_run_lists_every_stage(tmp_path: Path) -> None:
     result = snakemake(tmp_path, ROOT / "config" / "config.yaml", "-n")
     assert result.returncode == 0, result.stderr[-2000:]
-    for rule in ("prepare", "train", "attribute", "filters", "tomtom", "gia", "report"):
+    for rule in ("prepare", "train", "attribute", "filters", "tomtom", "gia", "variant_effects", "report"):
         assert f"rule {rule}:" in result.stdout, rule
 
 

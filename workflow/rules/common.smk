@@ -194,7 +194,8 @@ def protein_report_inputs(wildcards):
 # ------------------------------------------------ variant effects and sequence scores (variants.smk)
 def build_settings(dataset):
     """The dataset's settings without its `score:` block: the params of the rules that build inputs,
-    models and GIA, so scoring another VCF or FASTA never rebuilds the dataset or retrains."""
+    models and GIA, so scoring another VCF or FASTA never rebuilds the dataset or retrains.
+    """
     return {k: v for k, v in SETTINGS[dataset].items() if k != "score"}
 
 
