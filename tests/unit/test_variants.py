@@ -267,3 +267,26 @@ def test_synthetic_genome_writes_a_truth_vcf_of_disrupting_and_neutral_snvs_and_
     for row in hit.itertuples():
         sites = planted[(planted.chrom == row.chrom)]
         assert ((sites.start <= row.pos) & (row.pos <= sites.end)).any()
+
+
+def test_a_vcf_with_nothing_to_score_still_writes_every_output(genome, models, dataset, tmp_path):
+    path, _ = genome
+    vcf = tmp_path / "other.vcf"
+    write_vcf(vcf, [{"chrom": "1", "pos": 50, "ref": "A", "alts": ("C",)}], {"1": 1000})
+    names = ["effects.tsv", "skipped.tsv", "annotated.vcf", "metrics.json", "top.png", "top.pdf", "hist.png"]
+    keys = ["effects", "skipped", "vcf", "metrics", "top_png", "top_pdf", "hist"]
+    out = {k: str(tmp_path / n) for k, n in zip(keys, names, strict=True)}
+    table = variant_effects(
+        vcf=str(vcf),
+        genome=str(path),
+        dataset=dataset,
+        models=models,
+        settings={},
+        attribution={"methods": ["saliency"]},
+        reverse_complement=False,
+        outputs=out,
+    )
+    assert table.empty
+    assert pd.read_csv(out["skipped"], sep="\t")["reason"].tolist() == ["unknown_contig"]
+    assert read_variants(out["vcf"], ["CISLENS_SKIP"])["CISLENS_SKIP"].tolist() == ["unknown_contig"]
+    assert all(os.path.getsize(p) > 0 for p in out.values())
