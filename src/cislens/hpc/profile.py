@@ -22,7 +22,7 @@ import yaml
 from ..io import atomic_open
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "profiles" / "slurm" / "config.yaml"
-GPU_RULES = ("train", "attribute", "gia")
+GPU_RULES = ("train", "attribute", "gia", "variant_effects", "predict")
 DEFAULT_DEST = Path("~/.config/snakemake/slurm")
 
 
@@ -46,7 +46,7 @@ def render(
     jobs: int | None = None,
 ) -> dict[str, Any]:
     """The profile with literal values: account and partition for every job, the GPU request (style
-    ``gpu``: ``--gpus=[model:]N``; ``gres``: ``--gres=gpu[:model]:N``) for train, attribute and gia."""
+    ``gpu``: ``--gpus=[model:]N``; ``gres``: ``--gres=gpu[:model]:N``) for the GPU_RULES."""
     if gpu_style not in ("gpu", "gres"):
         raise ValueError(f"gpu_style must be 'gpu' or 'gres', not {gpu_style!r}")
     if gpus < 1:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account", required=True, help="SLURM account (sbatch -A)")
     parser.add_argument("--partition", required=True, help="partition of the CPU jobs")
     parser.add_argument(
-        "--gpu-partition", help="partition of train, attribute and gia (default: --partition)"
+        "--gpu-partition", help="partition of the GPU rules (GPU_RULES; default: --partition)"
     )
     parser.add_argument("--gpus", type=int, default=1, help="GPUs per GPU job (1)")
     parser.add_argument("--gpu-model", help="GPU type, e.g. a100 (default: any)")
