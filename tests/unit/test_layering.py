@@ -21,6 +21,7 @@ MAX_FRAMEWORK_MODULES = 8
 # (matplotlib by nature), so it is not in the framework-free list.
 GROUND_FLOOR = (
     "cislens.errors",
+    "cislens.schema",
     "cislens.io",
     "cislens.ppm",
     "cislens.meme",

@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from .. import schema
 from ..data.dataset import read_info, read_split
 from ..errors import InputError
 from ..io import atomic_path, write_tsv
@@ -63,8 +64,9 @@ def compute_attribution(
     from .methods import CORRECTABLE, METHODS
 
     check_method(method)
+    settings = schema.with_defaults("attribution", settings)  # the schema: the one source of defaults
     fn = METHODS[method]
-    options = dict((settings.get("options") or {}).get(method) or {})
+    options = dict((settings["options"] or {}).get(method) or {})
     valid = sorted(set(inspect.signature(fn).parameters) - _JOB_ARGUMENTS)
     unknown = sorted(set(options) - set(valid))
     if unknown:
@@ -72,9 +74,9 @@ def compute_attribution(
             f"unknown option(s) {', '.join(unknown)} for attribution method {method!r}; "
             f"valid: {', '.join(valid)}"
         )
-    kwargs: dict[str, Any] = {"target": settings.get("target", "logit"), "task": task, "progress": progress}
+    kwargs: dict[str, Any] = {"target": settings["target"], "task": task, "progress": progress}
     if method in CORRECTABLE:
-        kwargs["correct"] = bool(settings.get("correct", True))
+        kwargs["correct"] = bool(settings["correct"])
     return fn(model, x, **kwargs, **options)
 
 
@@ -106,22 +108,23 @@ def attribute_trial(
     from .methods import CORRECTABLE
 
     check_method(method)
+    settings = schema.with_defaults("attribution", settings)  # the schema: the one source of defaults
     test = read_split(dataset_path, "test")
     tasks = read_info(dataset_path)["tasks"]
     idx = select_sequences(test.y, int(settings["n_sequences"]))
     x = test.x[idx]
     model = load_model(model_path)
-    task = attribution_task(settings.get("task", "positive"), test.y[idx])
+    task = attribution_task(settings["task"], test.y[idx])
     attr = compute_attribution(model, x, method, settings, task)
     scored = scoring_map(method, attr, x)
-    corrected = method in CORRECTABLE and bool(settings.get("correct", True))
-    options = dict((settings.get("options") or {}).get(method) or {})
+    corrected = method in CORRECTABLE and bool(settings["correct"])
+    options = dict((settings["options"] or {}).get(method) or {})
     log.info(
         "%s on %d test sequences (target %s of task %s, corrected %s, options %s)",
         method,
         len(x),
         settings["target"],
-        settings.get("task", "positive"),
+        settings["task"],
         corrected,
         options,
     )
@@ -140,7 +143,7 @@ def attribute_trial(
         log.info("raw gradients off the simplex (%% of positions): %s", angles)
 
     if test.truth is not None:
-        chosen = float(settings.get("truth_threshold", 0.1))
+        chosen = float(settings["truth_threshold"])
         thresholds = sorted({0.0, 0.01, 0.1, chosen})
         scores = interpretability(scored, x, test.truth[idx], thresholds=thresholds)
         scores.insert(0, "method", method)
@@ -184,8 +187,8 @@ def attribute_trial(
         x,
         scored,
         test.truth[idx] if test.truth is not None else None,
-        float(settings.get("truth_threshold", 0.1)),
-        int(settings.get("n_logos", 4)),
+        float(settings["truth_threshold"]),
+        int(settings["n_logos"]),
         outputs["logos"],
         plot_logo,
         save_figure,

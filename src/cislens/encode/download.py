@@ -32,12 +32,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import schema
 from ..errors import InputError
 
 USER_AGENT = "cislens/0.1 (python urllib)"
 CHUNK = 1 << 20
-DEADLINE = 300.0  # seconds per peak file, metadata and all attempts included (config: encode.deadline)
-GENOME_DEADLINE = 3600.0  # a reference FASTA (GRCh38: ~0.9 GB) at >= 0.25 MB/s (encode.genome_deadline)
+# The schema's `encode:` defaults (cislens.schema, their one source), for callers outside Snakemake.
+_DEFAULTS = schema.defaults("encode")
+RETRIES: int = int(_DEFAULTS["retries"])  # attempts after the first (encode.retries)
+TIMEOUT = float(_DEFAULTS["timeout"])  # seconds without data before an attempt is abandoned (encode.timeout)
+DEADLINE = float(_DEFAULTS["deadline"])  # seconds per peak file, metadata and all attempts (encode.deadline)
+GENOME_DEADLINE = float(_DEFAULTS["genome_deadline"])  # a reference FASTA, all in (encode.genome_deadline)
 Log = Callable[[str], None]
 
 
@@ -213,8 +218,8 @@ def fetch_json(
     url: str,
     *,
     what: str | None = None,
-    retries: int = 5,
-    timeout: float = 60,
+    retries: int = RETRIES,
+    timeout: float = TIMEOUT,
     deadline: float | Deadline = DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,
@@ -300,8 +305,8 @@ def download(
     dest: str | os.PathLike,
     *,
     md5: str | None = None,
-    retries: int = 5,
-    timeout: float = 60,
+    retries: int = RETRIES,
+    timeout: float = TIMEOUT,
     deadline: float | Deadline = DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,

@@ -22,7 +22,18 @@ from urllib.parse import urljoin
 
 from ..errors import InputError
 from ..io import atomic_open
-from .download import DEADLINE, GENOME_DEADLINE, Deadline, Log, _quiet, as_deadline, download, fetch_json
+from .download import (
+    DEADLINE,
+    GENOME_DEADLINE,
+    RETRIES,
+    TIMEOUT,
+    Deadline,
+    Log,
+    _quiet,
+    as_deadline,
+    download,
+    fetch_json,
+)
 
 FILE_RE = re.compile(r"^ENCFF\d{3}[A-Z]{3}$")
 EXPERIMENT_RE = re.compile(r"^ENCSR\d{3}[A-Z]{3}$")
@@ -145,8 +156,8 @@ def fetch_peaks(
     *,
     base_url: str,
     output_types: Sequence[str],
-    retries: int = 5,
-    timeout: float = 60,
+    retries: int = RETRIES,
+    timeout: float = TIMEOUT,
     deadline: float | Deadline = DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,
@@ -228,8 +239,8 @@ def fetch_genome(
     *,
     base_url: str,
     md5: str | None = None,
-    retries: int = 5,
-    timeout: float = 60,
+    retries: int = RETRIES,
+    timeout: float = TIMEOUT,
     deadline: float | Deadline = GENOME_DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,

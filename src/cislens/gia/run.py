@@ -14,43 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import schema
 from ..errors import InputError
 from ..io import write_tsv
 from .batches import Scorer, child_seed
 from .outputs import experiment_list
 from .patterns import Pattern, from_ppms, resolve
 
-# Library defaults; the workflow schema's `gia:` section documents the same values (a test checks).
-DEFAULTS: dict[str, Any] = {
-    "n_backgrounds": 1000,
-    "background": "profile",
-    "filter_quantile": 0.0,
-    "max_motifs": 12,
-    "target": "logit",
-    "pattern": "consensus",
-    "strand": "+",
-    "patterns": [],
-    "batch_size": 1024,
-    "experiments": ["occupancy"],
-    "position": {"n_backgrounds": 200, "step": 10},
-    "sites": {"n_backgrounds": 500, "max_sites": 4, "min_gap": 1},
-    "spacing": {"n_backgrounds": 200, "max_distance": 40, "step": 2, "pairs": [], "target": "probability"},
-    "cooperativity": {
-        "n_backgrounds": 200,
-        "distances": [0, 5, 10, 15, 20],
-        "orientations": ["++", "+-", "-+", "--"],
-        "target": "probability",
-    },
-    "kmer": {"n_backgrounds": 100, "k": 6, "top": 50, "logo_top": 20},
-    "gc": {
-        "n_backgrounds": 500,
-        "mode": "controlled",
-        "levels": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
-        "bins": 5,
-    },
-    "flanks": {"n_backgrounds": 100, "flank": 5, "n_flanks": 50},
-    "attention": {"n_backgrounds": 100, "distance": 10, "target": "probability"},
-}
+# The schema's `gia:` section, sub-sections filled (cislens.schema: the one source of these defaults).
+DEFAULTS: dict[str, Any] = schema.defaults("gia")
 
 
 def with_defaults(settings: Mapping[str, Any]) -> dict[str, Any]:

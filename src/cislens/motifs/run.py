@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import schema
 from ..io import write_json, write_tsv
 
 
@@ -22,6 +23,8 @@ def filters_trial(
 ) -> None:
     """PPMs of every first-layer filter from its activations on test sequences (anchors §3)."""
     from ..runtime import limit_threads
+
+    settings = schema.with_defaults("filters", settings)  # the schema: the one source of defaults
 
     limit_threads(threads)
     from ..data.dataset import read_split
@@ -72,6 +75,8 @@ def tomtom_trial(
     from .matching import ACCEPTED_IDS, best_hits, match_statistics
     from .tomtom import run_tomtom, write_tomtom_tsv
 
+    settings = schema.with_defaults("tomtom", settings)  # the schema: the one source of defaults
+
     filters = read_meme(filters_meme)
     # A filter that never fired has a uniform PPM, which Tomtom can still "match"; it counts in
     # the denominator of the match statistics but is never queried.
@@ -82,7 +87,7 @@ def tomtom_trial(
         targets,
         thresh=float(settings["thresh"]),
         threshold_on=settings["threshold_on"],
-        backend=settings.get("backend", "memelite"),
+        backend=settings["backend"],
     )
     write_tomtom_tsv(outputs["tomtom"], table)
     hits = best_hits(table, targets)

@@ -15,8 +15,12 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import schema
 from ..errors import InputError
 from ..io import atomic_path
+
+# The schema's `training:` defaults (cislens.schema, their one source), for callers outside Snakemake.
+DEFAULTS: dict[str, Any] = schema.defaults("training")
 
 
 def task_type_of(model: keras.Model) -> str:
@@ -40,7 +44,7 @@ def loss_for(task_type: str) -> keras.losses.Loss:
 def compile_model(
     model: keras.Model,
     *,
-    learning_rate: float = 3e-4,
+    learning_rate: float = DEFAULTS["learning_rate"],
     task_type: str | None = None,
     n_tasks: int | None = None,
     steps_per_execution: int = 10,
@@ -84,7 +88,11 @@ VALIDATION_KEYS = {"binary": ("loss", "auroc", "aupr"), "regression": ("loss", "
 
 
 def validation_logs(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, task_type: str, batch_size: int = 100
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    task_type: str,
+    batch_size: int = DEFAULTS["batch_size"],
 ) -> dict[str, float]:
     """``val_loss`` as Keras computes it (mean loss plus the weight penalties) and the exact
     per-task AUROC/AUPR (or Pearson/Spearman) averaged over tasks, from one prediction pass."""
@@ -169,15 +177,15 @@ def train(
     x_valid: np.ndarray,
     y_valid: np.ndarray,
     *,
-    epochs: int = 100,
-    batch_size: int = 100,
-    learning_rate: float = 3e-4,
-    patience: int = 10,
-    monitor: str = "val_loss",
+    epochs: int = DEFAULTS["epochs"],
+    batch_size: int = DEFAULTS["batch_size"],
+    learning_rate: float = DEFAULTS["learning_rate"],
+    patience: int = DEFAULTS["patience"],
+    monitor: str = DEFAULTS["monitor"],
     seed: int = 0,
     verbose: int = 2,
-    class_weight: dict[int, float] | str | None = None,
-    lr_decay: bool = True,
+    class_weight: dict[int, float] | str | None = DEFAULTS["class_weight"],
+    lr_decay: bool = DEFAULTS["lr_decay"],
     lr_factor: float = 0.2,
     lr_patience: int = 5,
     min_lr: float = 1e-7,

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import schema
 from ..data.dataset import read_dataset
 from ..io import atomic_path, write_json, write_tsv
 from ..runtime import limit_threads
@@ -25,8 +26,12 @@ def train_variant(
     outputs: Mapping[str, str],
     log: logging.Logger,
 ) -> dict[str, Any]:
-    """Train and evaluate; writes outputs['model'|'history'|'metrics'|'curve'] atomically."""
+    """Train and evaluate; writes outputs['model'|'history'|'metrics'|'curve'] atomically.
+
+    ``training`` is the config's `training:` section; keys it lacks take the schema's defaults (filled
+    already inside Snakemake; cislens.schema is their one source)."""
     limit_threads(threads)
+    training = schema.with_defaults("training", training)
     from ..models.zoo import build_model
     from ..plots import plot_history
     from ..runtime import set_seed
@@ -34,7 +39,7 @@ def train_variant(
     from .metrics import evaluate_model
     from .regimes import adversarial_accuracy, check_regime, model_overrides
 
-    set_seed(seed, deterministic=bool(training.get("deterministic", True)))
+    set_seed(seed, deterministic=bool(training["deterministic"]))
     regime = check_regime(regime or {"kind": "standard"})
     data = read_dataset(dataset_path, truth=False)
     train_split, valid_split, test_split = (data.splits[s] for s in ("train", "valid", "test"))
@@ -64,9 +69,9 @@ def train_variant(
         batch_size=int(training["batch_size"]),
         learning_rate=float(training["learning_rate"]),
         patience=int(training["patience"]),
-        monitor=training.get("monitor", "val_loss"),
-        lr_decay=bool(training.get("lr_decay", True)),
-        class_weight=training.get("class_weight"),
+        monitor=training["monitor"],
+        lr_decay=bool(training["lr_decay"]),
+        class_weight=training["class_weight"],
         task_type=task_type,
         regime=regime,
         checkpoint=checkpoint,
@@ -75,8 +80,8 @@ def train_variant(
     )
     seconds = time.time() - start
     metrics = evaluate_model(model, test_split.x, test_split.y, data.tasks, task_type=task_type)
-    robust = training.get("robustness") or {}
-    if robust.get("n_sequences", 0) > 0:
+    robust = training["robustness"]
+    if robust["n_sequences"] > 0:
         n = int(robust["n_sequences"])
         metrics["robustness"] = adversarial_accuracy(
             model,
