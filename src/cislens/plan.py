@@ -18,36 +18,24 @@ functions, the data and preflight modules of the kinds; nothing under :mod:`cisl
 from __future__ import annotations
 
 import copy
-import functools
 import os
+import shutil
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from . import config as cfg
+from . import schema as _schema
 from .errors import InputError
+from .schema import SCHEMA_PATH as SCHEMA_PATH  # re-exported: the schema reader is on the ground floor
+from .schema import load_schema as load_schema
 
 RESULTS = "results"
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+_read_schema = _schema.read_schema  # parsed once (cached), shared with the stages
 
 
 # ------------------------------------------------------------------ schema: defaults, one validation
-@functools.cache
-def _read_schema(path: str) -> dict[str, Any]:
-    try:
-        with open(path) as handle:
-            return yaml.safe_load(handle)
-    except OSError as error:
-        raise InputError(f"config schema {path}: {error.strerror}") from None
-
-
-def load_schema(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The config schema (a private copy): this checkout's workflow/schemas/config.schema.yaml by default."""
-    return copy.deepcopy(_read_schema(str(path or SCHEMA_PATH)))
-
 
 def _fill_then_check(validator, props, instance, schema):  # jsonschema's keyword signature
     """The ``properties`` keyword that first sets each absent property's ``default`` (a copy)."""
@@ -123,9 +111,7 @@ def property_defaults(definition: str, schema: Mapping[str, Any] | None = None) 
 
 def encode_defaults(schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """ENCODE download settings unless the config's `encode:` says otherwise (schema: properties.encode)."""
-    schema = schema if schema is not None else _read_schema(str(SCHEMA_PATH))
-    props = schema["properties"]["encode"]["properties"]
-    return {name: copy.deepcopy(sub["default"]) for name, sub in props.items() if "default" in sub}
+    return _schema.defaults("encode", schema=schema)
 
 
 def encode_settings(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -200,6 +186,15 @@ class Kind:
     def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
         """DAG-time checks of the input files (missing, empty, malformed) before any job starts."""
 
+    # -- what is known before prepare runs (None: not known at DAG time); checked by :func:`check_dag`
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        """The width in bases of the dataset's sequences (the model's input length)."""
+        return None
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        """The number of tasks (model outputs) the dataset will have."""
+        return None
+
     # -- genomics: what prepare reads, what is known to be true
     def truth_motifs(self, settings: Mapping[str, Any]) -> dict[str, str]:
         """{TF name: JASPAR ID} of the motifs planted in the data; empty for real data."""
@@ -259,6 +254,12 @@ class SyntheticMultitask(Kind):
     def check(self, where: str, settings: Mapping[str, Any]) -> None:
         _require_split(where, settings)
 
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        return int(settings["length"])
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        return len(settings["motifs"]) + len(settings.get("interactions") or [])  # one per TF, per pair
+
 
 class SyntheticCode(Kind):
     name = "synthetic_code"
@@ -268,6 +269,12 @@ class SyntheticCode(Kind):
     def check(self, where: str, settings: Mapping[str, Any]) -> None:
         _require_ranges(where, settings, ("k_range",))
         _require_split(where, settings)
+
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        return int(settings["length"])
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        return 1  # positives carry the code, negatives do not
 
     def motif_ids(self, settings: Mapping[str, Any]) -> list[str]:
         """The core plus a deterministic pool of other motifs for the negatives."""
@@ -301,6 +308,14 @@ class Peaks(Kind):
 
         check_peak_inputs(dataset, settings)
 
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        return int(settings["width"])
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        from .data.peaks import peak_files
+
+        return len(peak_files(settings))  # one task per peak file
+
     def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
         from .data.peaks import peak_files
 
@@ -325,11 +340,42 @@ class SyntheticGenome(Kind):
         if settings["peak_width"][0] < 60:
             raise InputError(f"{where}.peak_width: peaks narrower than 60 bp leave no room for motifs")
 
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        return int(settings["width"])
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        return len(settings["motifs"])  # one peak set per planted TF
+
     def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
         made = f"{RESULTS}/{dataset}/inputs"
         inputs = super().inputs(settings, dataset)
         inputs.update(genome=f"{made}/genome.fa", planted=f"{made}/planted.bed", peaks=f"{made}/peaks")
         return inputs
+
+
+def _h5_shapes(path: str) -> tuple[int | None, int | None] | None:
+    """(window width, number of tasks) of a ready-made HDF5 dataset from its x/y train shapes (no data
+    read); None when the file is absent or unreadable (prepare reports those in full)."""
+    if not os.path.isfile(path):
+        return None
+    import h5py
+
+    from .data.h5input import _find, _keys
+
+    try:
+        with h5py.File(path, "r") as handle:
+            keys = _keys(handle)
+            x_key, y_key = _find(keys, ("x",), "train"), _find(keys, ("y",), "train")
+            if x_key is None or y_key is None:
+                return None
+            x, y = handle[x_key].shape, handle[y_key].shape
+    except OSError:
+        return None
+    width = None
+    if len(x) == 3:  # (N, L, 4) or (N, 4, L)
+        width = int(x[1]) if x[2] == 4 else int(x[2]) if x[1] == 4 else None
+    tasks = 1 if len(y) == 1 else int(y[1]) if len(y) == 2 else None
+    return width, tasks
 
 
 class H5(Kind):
@@ -340,6 +386,14 @@ class H5(Kind):
         from .preflight import require_file
 
         require_file(settings["path"], "h5 file", dataset)
+
+    def window(self, settings: Mapping[str, Any]) -> int | None:
+        shape = _h5_shapes(settings["path"])
+        return shape and shape[0]
+
+    def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        shape = _h5_shapes(settings["path"])
+        return shape and shape[1]
 
     def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
         return {**super().inputs(settings, dataset), "h5": settings["path"]}
@@ -551,18 +605,88 @@ def canonical_config(config: dict[str, Any]) -> None:
     config.update(ordered)
 
 
+# ------------------------------------------------------------------ DAG-time checks of settings
+def check_tomtom(config: Mapping[str, Any], conda: bool = False) -> None:
+    """``tomtom.backend: meme`` needs the MEME suite's ``tomtom`` binary: on PATH, or from the rule's
+    conda env (envs/meme.yaml) when the workflow runs with ``--sdm conda`` (``conda``)."""
+    backend = (config.get("tomtom") or {}).get("backend", _schema.default("tomtom", "backend"))
+    if backend == "meme" and not conda and shutil.which("tomtom") is None:
+        raise InputError(
+            "config: tomtom.backend: meme needs the MEME suite's `tomtom` on PATH: install the MEME suite "
+            "(or run with --sdm conda, which uses envs/meme.yaml), or set tomtom.backend: memelite"
+        )
+
+
+def check_task_index(config: Mapping[str, Any], dataset: str, n_tasks: int | None) -> None:
+    """An integer ``attribution.task`` must name one of the dataset's tasks."""
+    task = (config.get("attribution") or {}).get("task")
+    if isinstance(task, int) and not isinstance(task, bool) and n_tasks is not None and task >= n_tasks:
+        raise InputError(
+            f"config: attribution.task: task index {task} is out of range for dataset {dataset!r}, "
+            f"which has {n_tasks} task(s) (indices 0..{n_tasks - 1})"
+        )
+
+
+def check_model_fits(config: Mapping[str, Any], dataset: str, variants: list[str], width: int | None) -> None:
+    """Each variant's first-layer kernel and pool, and its pools together, fit the dataset's window."""
+    if width is None:
+        return
+    from .models.hparams import hyperparameters, pool_sizes  # plain Python: no Keras
+
+    for variant in variants:
+        model_settings, _ = cfg.parse_variant(config, variant)
+        model = cfg.VARIANT_RE.match(variant).group(1)
+        arch = model_settings["arch"]
+        hp = {k: v for k, v in model_settings.items() if k != "arch"}
+        full = hyperparameters(arch, **hp)
+        pools = pool_sizes(arch, **hp)
+        window = f"the {width} bp window of dataset {dataset!r}"
+        kernel = int(full["kernel_size"])
+        if kernel > width:
+            raise InputError(f"config: models.{model}.kernel_size: {kernel} is longer than {window}")
+        first_key = "avg_pool" if arch == "residualbind" else "first_pool"
+        if pools[0] > width:
+            raise InputError(f"config: models.{model}.{first_key}: {pools[0]} is longer than {window}")
+        left = width
+        for pool in pools:
+            left //= pool
+        if left < 1:
+            sizes = " x ".join(str(pool) for pool in pools)
+            raise InputError(f"config: models.{model}: pools {sizes} leave nothing of {window}")
+
+
+def check_dag(config: Mapping[str, Any], plan: Mapping[str, Mapping[str, Any]], conda: bool = False) -> None:
+    """Everything about the settings that would otherwise fail only inside a job, checked before any job
+    starts (one InputError line naming the key): the Tomtom backend's binary, an integer attribution task
+    within each dataset's tasks, each model's kernel and pools within each dataset's window. What a kind
+    cannot know yet (an h5 file not there, a genome not downloaded) is left to prepare."""
+    genomics = {name: entry for name, entry in plan.items() if not kind_of(entry["settings"]).protein}
+    if not genomics:
+        return
+    check_tomtom(config, conda)
+    for name, entry in genomics.items():
+        kind = kind_of(entry["settings"])
+        check_task_index(config, name, kind.n_tasks(entry["settings"]))
+        check_model_fits(config, name, entry["variants"], kind.window(entry["settings"]))
+
+
 def build_plan(
-    config: dict[str, Any], schema: Mapping[str, Any] | None = None, preflight: bool = True
+    config: dict[str, Any],
+    schema: Mapping[str, Any] | None = None,
+    preflight: bool = True,
+    conda: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Validate ``config`` once (filling the schema's defaults), put it in canonical key order, expand
-    it and, with ``preflight``, check every dataset's input files: what the workflow runs at DAG time
-    (common.smk)."""
+    it and, with ``preflight``, check every dataset's input files and every setting a job would
+    otherwise trip on (:func:`check_dag`; ``conda``: the workflow runs with ``--sdm conda``, so rule
+    envs provide binaries such as ``tomtom``): what the workflow runs at DAG time (common.smk)."""
     validate(config, schema)
     canonical_config(config)
     plan = workflow_plan(config, schema)
     if preflight:
         for name, entry in plan.items():
             check_inputs(name, entry["settings"])
+        check_dag(config, plan, conda)
     return plan
 
 

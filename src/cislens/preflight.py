@@ -74,6 +74,14 @@ def check_peak_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
     # leaves the contig check to prepare, which rebuilds it, rather than trusting it here.
     entries = validated_index(genome, build=False) if genome not in pending else None
     sizes = {name: entry[0] for name, entry in entries.items()} if entries else None
+    if sizes is not None:  # the hold-out must name contigs of the genome, or a split comes out empty
+        for key in ("valid_chroms", "test_chroms"):
+            absent = [chrom for chrom in settings[key] if chrom not in sizes]
+            if absent:
+                raise InputError(
+                    f"config: datasets.{dataset}.{key}: {', '.join(absent)} not in the genome {genome} "
+                    f"(its index has {len(sizes)} contigs, e.g. {', '.join(list(sizes)[:3])})"
+                )
     cache = _load_cache()
     changed = False
     for task, path in peak_files(settings).items():

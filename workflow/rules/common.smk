@@ -22,7 +22,8 @@ normalize_job_states()
 
 # With --sdm conda the rule environments (envs/*.yaml) hold the dependencies and this checkout's
 # src/ provides the library itself (the pinned venv has it installed already).
-if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+if CONDA:
     prepend_pythonpath(
         os.path.join(os.path.dirname(os.path.abspath(workflow.basedir)), "src")
     )
@@ -30,9 +31,10 @@ if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
 
 def _plan(config):
     """Validate the config once (filling the schema's defaults), expand it and check every dataset's
-    inputs; bad input ends the run with one line, before any job."""
+    inputs and every setting a job would trip on (with --sdm conda the rule envs provide binaries such
+    as tomtom); bad input ends the run with one line, before any job."""
     try:
-        return cislens_plan.build_plan(config, CONFIG_SCHEMA)
+        return cislens_plan.build_plan(config, CONFIG_SCHEMA, conda=CONDA)
     except InputError as error:
         sys.stderr.write(f"cislens error: {error}\n")
         sys.exit(1)

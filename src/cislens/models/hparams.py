@@ -161,3 +161,16 @@ def hyperparameters(arch: str, **hp: Any) -> dict[str, Any]:
     """The hyperparameters ``build_model(arch, ..., **hp)`` uses: the arch's defaults updated by ``hp``."""
     _check_choice("arch", arch, tuple(_DEFAULTS))
     return _merge(arch, _DEFAULTS[arch], hp)
+
+
+def pool_sizes(arch: str, **hp: Any) -> list[int]:
+    """The pools a model of ``arch`` applies in turn, first layer first (what models.zoo builds and
+    checks against the input length): the plan compares them with a dataset's window at DAG time."""
+    p = hyperparameters(arch, **hp)
+    if arch == "residualbind":
+        return [int(p["avg_pool"])]
+    first = int(p["first_pool"])
+    if arch == "cnn":
+        return [first, int(p["second_pool"] or max(1, int(p["pool_total"]) // first))]
+    blocks = sorted(int(k[4:-8]) for k in p if k.startswith("conv") and k.endswith("_filters"))
+    return [first, *(int(p[f"conv{i}_pool"]) for i in blocks)]
