@@ -35,6 +35,7 @@ from .hparams import (
     TASK_TYPES,
     _check_choice,
     _merge,
+    pool_sizes,
 )
 from .hparams import ACTIVATIONS as ACTIVATIONS  # re-exported: part of the zoo's API
 from .hparams import hyperparameters as hyperparameters
@@ -173,8 +174,7 @@ def _sequence_input(input_length: int) -> Any:
 def _build_cnn(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
     """CNN-x of the pool-size study: the first-layer pool size x is the design variable."""
     p = _merge("cnn", _CNN_DEFAULTS, hp)
-    first_pool = int(p["first_pool"])
-    second_pool = int(p["second_pool"] or max(1, int(p["pool_total"]) // first_pool))
+    first_pool, second_pool = pool_sizes("cnn", **p)  # the plan checks the same pools at DAG time
     _check_pools(input_length, (first_pool, second_pool))
     reg = _regularizer(p)
 
@@ -206,7 +206,7 @@ def _build_stack(arch: str, defaults: dict[str, Any]) -> Callable[..., keras.Mod
     def build(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
         p = _merge(arch, defaults, hp)
         blocks = _block_indices(p)
-        _check_pools(input_length, [p["first_pool"], *(p[f"conv{i}_pool"] for i in blocks)])
+        _check_pools(input_length, pool_sizes(arch, **p))
         reg = _regularizer(p)
 
         inputs = _sequence_input(input_length)
@@ -241,7 +241,7 @@ def _build_attention(input_length: int, n_tasks: int, task_type: str, **hp: Any)
     the biases of the query/key/value projections (and, in Keras, of the output projection too).
     """
     p = _merge("cnn_attention", _ATTENTION_DEFAULTS, hp)
-    _check_pools(input_length, (p["first_pool"],))
+    _check_pools(input_length, pool_sizes("cnn_attention", **p))
     reg = _regularizer(p)
 
     inputs = _sequence_input(input_length)
@@ -286,7 +286,7 @@ def _residual_block(x: Any, p: dict[str, Any], reg: Any) -> Any:
 def _build_residualbind(input_length: int, n_tasks: int, task_type: str, **hp: Any) -> keras.Model:
     """ResidualBind (RNA, 41 nt): first conv, dilated residual block, average pool, dense 256."""
     p = _merge("residualbind", _RESIDUALBIND_DEFAULTS, hp)
-    _check_pools(input_length, (p["avg_pool"],))
+    _check_pools(input_length, pool_sizes("residualbind", **p))
     reg = _regularizer(p)
 
     inputs = _sequence_input(input_length)
