@@ -3,7 +3,7 @@
 import pandas as pd
 
 from cislens.io import write_tsv
-from cislens.report.figures import read_gia, read_trials, variant_effect_rows, write_figures
+from cislens.report.figures import read_gia, read_trials, stack_rows, variant_effect_rows, write_figures
 from cislens.runlog import logged
 
 with logged(snakemake) as log:  # noqa: F821
@@ -14,7 +14,7 @@ with logged(snakemake) as log:  # noqa: F821
     ]
     summary = pd.concat(summaries, ignore_index=True)
     summary = summary[["dataset", *[c for c in summary.columns if c != "dataset"]]]
-    summary = pd.concat([summary, variant_effect_rows(snakemake.input.variants)], ignore_index=True)  # noqa: F821
+    summary = stack_rows(summary, variant_effect_rows(snakemake.input.variants))  # noqa: F821
     write_tsv(snakemake.output.summary, summary)  # noqa: F821
     trials = read_trials(dict(zip(datasets, snakemake.input.trials, strict=True)))  # noqa: F821
     outdir = f"{snakemake.output.summary.rsplit('/', 1)[0]}/figures"  # noqa: F821

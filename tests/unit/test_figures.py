@@ -337,3 +337,18 @@ def test_new_figures_written_with_their_tables(tmp_path):
             back, table.reset_index(drop=True), check_dtype=False, check_exact=False, rtol=1e-9
         )
     assert not list(out.glob(".*"))
+
+
+def test_summary_rows_of_two_kinds_keep_integer_columns() -> None:
+    """results/summary.tsv stacks variant rows and VCF rows: one trial reads 1, not 1.0."""
+    from cislens.report.figures import stack_rows
+
+    variants = pd.DataFrame({"dataset": ["d"], "n_trials": [1], "test_auroc_mean": [0.93]})
+    vcfs = pd.DataFrame({"dataset": ["d"], "vcf": ["planted"], "variants_scored": [300]})
+    text = stack_rows(variants, vcfs).to_csv(sep="\t", index=False)
+    assert text.splitlines() == [
+        "dataset\tn_trials\ttest_auroc_mean\tvcf\tvariants_scored",
+        "d\t1\t0.93\t\t",
+        "d\t\t\tplanted\t300",
+    ]
+    assert stack_rows(variants, pd.DataFrame()).equals(stack_rows(variants))

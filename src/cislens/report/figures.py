@@ -493,6 +493,19 @@ def variant_effect_rows(metrics_paths: Sequence[str | os.PathLike]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def stack_rows(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Tables with different columns in one (the summary's variant rows, then its VCF rows), integer
+    columns kept integer where the other table leaves them empty (not 1.0 for one trial)."""
+    frames = tuple(f for f in frames if not f.empty)
+    if not frames:
+        return pd.DataFrame()
+    integer = {c for f in frames for c in f.columns if pd.api.types.is_integer_dtype(f[c])}
+    stacked = pd.concat(frames, ignore_index=True)
+    for column in integer:
+        stacked[column] = stacked[column].astype("Int64")
+    return stacked
+
+
 def read_trials(paths: Mapping[str, str | os.PathLike]) -> pd.DataFrame:
     """Every dataset's trials.tsv (from the summarise rule) in one table with a dataset column."""
     frames = [pd.read_csv(path, sep="\t").assign(dataset=name) for name, path in paths.items()]
