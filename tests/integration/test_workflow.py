@@ -527,6 +527,25 @@ def test_bad_peaks_fail_before_any_job(tmp_path: Path, content: str, expected: s
     assert not (tmp_path / "results").exists()
 
 
+def test_late_settings_fail_the_dry_run_in_one_line(tmp_path: Path) -> None:
+    """A first-layer pool longer than the window fails `snakemake -n` before any job (it used to
+    fail only inside training); the same holds for every check of cislens.plan.check_dag."""
+    config = {
+        "datasets": {"toy": {"kind": "synthetic_multitask", "n": 200, "length": 100}},
+        "models": {"wide": {"arch": "cnn", "first_pool": 120}},
+        "regimes": {"standard": {"kind": "standard"}},
+        "variants": ["wide__standard"],
+    }
+    result = snakemake(tmp_path, write_config(tmp_path / "c.yaml", config), "-n")
+    assert result.returncode == 1, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cislens error:")]
+    assert errors == [
+        "cislens error: config: models.wide.first_pool: 120 is longer than the 100 bp window of dataset 'toy'"
+    ], result.stderr[-2000:]
+    assert "Job stats" not in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
 def test_failing_rule_logs_its_traceback_and_says_one_line(tmp_path: Path) -> None:
     """A rule that fails leaves the whole traceback in its log and one `cislens error:` line (naming
     the file) on the terminal; before, Snakemake said "check the log" and the log held only its header."""

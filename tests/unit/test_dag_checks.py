@@ -4,8 +4,6 @@ naming the config key before any job runs, and `snakemake -n` ends with it."""
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -135,39 +133,3 @@ def test_hold_out_chromosomes_absent_from_the_genome_index_fail_at_planning(
         plan.build_plan(copy.deepcopy(config))
     config["datasets"]["p"]["test_chroms"] = ["chr3"]
     plan.build_plan(config)
-
-
-def test_dry_run_ends_with_one_line_before_any_job(tmp_path: Path) -> None:
-    config = {
-        "datasets": {"toy": {"kind": "synthetic_multitask", "n": 200, "length": 100}},
-        "models": {"wide": {"arch": "cnn", "first_pool": 120}},
-        "regimes": {"standard": {"kind": "standard"}},
-        "variants": ["wide__standard"],
-    }
-    configfile = tmp_path / "c.yaml"
-    configfile.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [
-            SNAKEMAKE,
-            "-s",
-            str(ROOT / "workflow" / "Snakefile"),
-            "-d",
-            str(tmp_path / "run"),
-            "--configfile",
-            str(configfile),
-            "-n",
-            "--cores",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-        timeout=300,
-    )
-    assert result.returncode == 1, result.stderr[-2000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("cislens error:")]
-    assert errors == [
-        "cislens error: config: models.wide.first_pool: 120 is longer than the 100 bp window of dataset 'toy'"
-    ], result.stderr[-2000:]
-    assert "Job stats" not in result.stdout + result.stderr
-    assert not (tmp_path / "run" / "results").exists()
