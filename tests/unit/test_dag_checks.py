@@ -4,7 +4,6 @@ naming the config key before any job runs, and `snakemake -n` ends with it."""
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 
 import h5py
@@ -17,8 +16,6 @@ from cislens.data.genome import validated_index
 from cislens.errors import InputError
 
 from ..conftest import ROOT, write_fasta
-
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 @pytest.fixture
