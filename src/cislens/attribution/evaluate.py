@@ -31,7 +31,7 @@ def ism_position_map(delta: np.ndarray, x: np.ndarray, kind: str = "l2") -> np.n
     """ISM deltas (N, L, 4) -> a map non-zero only at the observed base, for ``position_scores``.
 
     "l2" (default): ||delta||_2 over the 4 bases, the per-position ISM score of the exponential-
-    activation paper's code, behind the anchors' ISM AUROCs; unsigned, as a position matters
+    activation paper's code, behind its ISM AUROCs (Koo & Ploenzke 2021); unsigned, as a position matters
     whichever way its mutations move the prediction. "centered" (tangermeme's convention): delta
     minus its per-position mean, read at the observed base: -sum_b delta_b / 4, i.e. 3/4 of the mean
     over the 3 mutants of -delta; signed, positive where mutations lower the prediction.

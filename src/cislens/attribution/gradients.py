@@ -111,7 +111,8 @@ def smoothgrad(
     """Mean gradient over ``n_samples`` copies of x + N(0, sigma^2) noise, (N, L, 4).
 
     Averaging over a noise ball smooths the local gradient's shattering; sigma = 0.1 is the input
-    noise scale of the robust-training anchors. Returned as a gradient (multiply by x to score).
+    noise scale of robust training in Koo et al. 2019 (bioRxiv 657437). Returned as a gradient
+    (multiply by x to score).
     """
     x, net, weights = _setup(model, x, target, task)
     n_samples = _check_count("n_samples", n_samples)
@@ -312,8 +313,8 @@ def correct_gradients(grad: np.ndarray) -> np.ndarray:
 def gradient_angles(grad: np.ndarray, thresholds: tuple[float, ...] = (30, 45, 60)) -> dict[str, float]:
     """% of positions whose gradient lies more than 30 / 45 / 60 degrees off the simplex plane.
 
-    sin(theta) = sum_a g_a / (2 ||g||) (anchors §3). Keys ``pct_above_30`` etc.; per-position
-    angles are ``evaluate.gradient_angles``.
+    sin(theta) = sum_a g_a / (2 ||g||) (Majdandzic et al. 2023, Genome Biol). Keys ``pct_above_30``
+    etc.; per-position angles are ``evaluate.gradient_angles``.
     """
     from .evaluate import angle_summary
 

@@ -25,7 +25,7 @@ def ism(
     Only the 3L real substitutions are evaluated (all 4 bases at an N, an all-zero row). ISM is not
     a gradient and needs no correction; to score it per position against ground truth, see
     ``evaluate.ism_position_map`` (L2 norm over the substitutions, the convention behind the
-    anchors' ISM numbers).
+    ISM numbers of Koo & Ploenzke 2021, Nat Mach Intell).
     """
     x, net, weights = setup(model, x, target, task)
     shape = tuple(x.shape[1:])

@@ -23,7 +23,7 @@ _JOB_ARGUMENTS = frozenset({"model", "x", "target", "task", "progress", "correct
 
 
 def select_sequences(y: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the first ``n`` test sequences with any positive label (anchors: first positives)."""
+    """Indices of the first ``n`` test sequences with any positive label (as Koo & Ploenzke 2021 did)."""
     positive = np.flatnonzero(np.asarray(y).max(axis=1) > 0.5) if y.size else np.arange(0)
     if positive.size == 0:
         positive = np.arange(len(y))
@@ -131,7 +131,7 @@ def attribute_trial(
 
     angles: dict[str, float] = {}
     raw = None
-    if method == "saliency":  # the angle diagnostic (anchors §3) reads the raw, uncorrected gradient
+    if method == "saliency":  # the angle diagnostic (Majdandzic et al. 2023) reads the raw gradient
         from .gradients import gradient_angles
 
         raw = (

@@ -1,4 +1,4 @@
-"""Ground-truth synthetic datasets of the reference papers (anchors §1a multitask, §1b regulatory code).
+"""Ground-truth synthetic datasets: 12-TF multitask (Koo & Eddy 2019), regulatory code (Koo & Ploenzke 2021).
 
 Every sequence is sampled column by column from a known (L, 4) probability matrix: 0.25 background
 with motif PPMs pasted in. That matrix is kept as ``truth`` so attribution maps can be scored against
@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from .dataset import SPLITS, Dataset, Split
 
-# anchors §1a: the 12 planted TFs (task order) and their JASPAR 2016 CORE vertebrate IDs (the config
+# Koo & Eddy 2019: the 12 planted TFs (task order) and their JASPAR 2016 CORE vertebrate IDs (the config
 # schema's default `motifs` of a synthetic_multitask dataset; tests/unit/test_plan.py keeps them equal).
 MULTITASK_MOTIFS: dict[str, str] = {
     "Arid3a": "MA0151.1",
@@ -32,7 +32,7 @@ MULTITASK_MOTIFS: dict[str, str] = {
     "STAT1": "MA0137.3",
     "YY1": "MA0095.2",
 }
-# anchors §1b: the regulatory-code core (the schema's default `core` of a synthetic_code dataset).
+# Koo & Ploenzke 2021: the regulatory-code core (the schema's default `core` of a synthetic_code dataset).
 CODE_CORE_MOTIFS: dict[str, str] = {
     "SP1": "MA0079.3",
     "Gabpa": "MA0062.2",
@@ -153,7 +153,7 @@ def make_multitask(
     seed: int = 0,
     interactions: Sequence[Mapping[str, Any]] = (),
 ) -> Dataset:
-    """anchors §1a: k in 1..len(k_probs) motifs from motifs + reverse complements; label = TF present.
+    """Koo & Eddy 2019: k in 1..len(k_probs) motifs from motifs + reverse complements; label = TF present.
 
     ``interactions`` (see :func:`parse_interactions`) add one task per planted pair; without them the
     data are exactly those of the reference setup (same draws, byte-identical files).
@@ -356,7 +356,7 @@ def make_code(
     split: Sequence[float] = (0.7, 0.1, 0.2),
     seed: int = 0,
 ) -> Dataset:
-    """anchors §1b: positives from core (+RC) only; negatives from core + pool (+RC); one label "code".
+    """Koo & Ploenzke 2021: positives from core (+RC) only; negatives from core + pool (+RC); label "code".
 
     ``pool`` may or may not include the core motifs: negatives draw from their union (by key).
     """

@@ -1,4 +1,4 @@
-"""First-layer filters -> position probability matrices (anchors §3), trimming and Motif conversion.
+"""First-layer filters -> position probability matrices (Koo & Eddy 2019), trimming and Motif conversion.
 
 A filter's PPM is the average of the input windows that activate it strongly: every (sequence,
 position) whose activation exceeds ``threshold`` x the filter's maximum over the given set.

@@ -1,4 +1,4 @@
-"""Filter-to-ground-truth match statistics from a Tomtom table (anchors §3).
+"""Filter-to-ground-truth match statistics from a Tomtom table (Koo & Eddy 2019; Koo & Ploenzke 2021).
 
 A filter *matches* when ANY of its significant Tomtom hits is an accepted ID of a ground-truth TF (not
 only its best hit): the reference counted a filter as matched when any significant hit was a planted
@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..meme import Motif
 
-# Ground truth of the 12-TF synthetic set (anchors §1a) with the IDs accepted as the same TF: every
+# Ground truth of the 12-TF synthetic set (Koo & Eddy 2019) with the IDs accepted as the same TF: every
 # version of the planted base ID in pyjaspar's releases 2014-2026, plus the reference's alternatives.
 # MA0660.1 (MEF2B) and MA0773.1 (MEF2D) sit under MEF2A, not STAT1 as in the reference list: they are
 # MEF2 paralogs, and under STAT1 a MEF2A filter would mark STAT1 as covered. match_fraction is the

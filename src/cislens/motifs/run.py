@@ -21,7 +21,7 @@ def filters_trial(
     output: str,
     log: logging.Logger,
 ) -> None:
-    """PPMs of every first-layer filter from its activations on test sequences (anchors §3)."""
+    """PPMs of every first-layer filter from its activations on test sequences (Koo & Eddy 2019)."""
     from ..runtime import limit_threads
 
     settings = schema.with_defaults("filters", settings)  # the schema: the one source of defaults
