@@ -56,7 +56,7 @@ format: install
 	$(BIN)/ruff check --fix src scripts tests benchmarks
 	$(BIN)/snakefmt workflow
 
-# The SLURM profile, installed where `snakemake --profile slurm` looks (README: HPC):
+# The SLURM profile, installed where `snakemake --profile slurm` looks (docs/hpc.md):
 #   make slurm-profile ACCOUNT=lab PARTITION=cpu GPU_PARTITION=gpu [GPU_MODEL=a100] [GPU_STYLE=gpu|gres]
 #                      [GPUS=1] [CPUS_PER_GPU=8] [RUNTIME=60] [MEM_MB=8000] [JOBS=100] [PROFILE_DIR=...]
 PROFILE_DIR ?= $(HOME)/.config/snakemake/slurm

@@ -6,7 +6,7 @@ files), ``--variants`` variants (models x regimes) and ``--trials`` trials. It t
 fresh working directory: the workflow's own planning (``common.smk``: schema validation, per-dataset
 settings, preflight, JASPAR tags, applicable figures; measured in-process) and the whole
 ``snakemake -n`` (a subprocess; first run with a cold preflight cache, then a second run), and the
-dry run of one part as Snakemake plans it with ``--batch all=1/10`` (README: Scale), in wall
+dry run of one part as Snakemake plans it with ``--batch all=1/10`` (docs/hpc.md: Scale), in wall
 and CPU seconds (the CPU time is what a busy machine does not inflate). Target: the dry run of 500
 datasets x 12 variants x 3 trials in under 60 s. Last line:
 ``dag: ratio=<target_s / dry_run_s> seconds=<s> cpu_seconds=<s> jobs=<n> ...`` (above 1 means faster

@@ -47,7 +47,7 @@ rule protein_prepare:
 
 
 # CPU by default (PSSM and MG are numpy; the shipped families fit in minutes on CPU); for large
-# families tag it for a GPU with `resources: {protein_fit: {gpu: 1, ...}}` (README: Protein branch).
+# families tag it for a GPU with `resources: {protein_fit: {gpu: 1, ...}}` (docs/protein.md: Resources).
 rule protein_fit:
     input:
         msa=f"{RESULTS}/{{dataset}}/msa.h5",
