@@ -17,7 +17,19 @@ from ..conftest import ROOT
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY = {
-    "datasets": {"multi": {"kind": "synthetic_multitask", "n": 200}},
+    "datasets": {
+        "multi": {"kind": "synthetic_multitask", "n": 200},
+        # A score block puts variant_effects and predict (GPU rules too) in the dry run.
+        "genome": {
+            "kind": "synthetic_genome",
+            "n_chroms": 3,
+            "chrom_length": 100000,
+            "peaks_per_tf": 20,
+            "valid_chroms": ["chr2"],
+            "test_chroms": ["chr3"],
+            "score": {"vcf": {"planted": "generated"}, "sequences": {"new": "new.fa"}},
+        },
+    },
     "models": {"m": {"arch": "cnn", "filters": 4}},
     "regimes": {"standard": {"kind": "standard"}},
     "variants": ["m__standard"],
@@ -28,6 +40,7 @@ TINY = {
 def _dry_run(workdir: Path, env: dict[str, str], *profile: str) -> str:
     configfile = workdir / "tiny.yaml"
     configfile.write_text(yaml.safe_dump(TINY))
+    (workdir / "new.fa").write_text(">s1\n" + "ACGT" * 50 + "\n")
     result = subprocess.run(
         [
             SNAKEMAKE,

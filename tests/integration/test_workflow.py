@@ -200,7 +200,12 @@ def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
             assert len(pd.read_csv(trial / "gia" / f"{experiment}.tsv", sep="\t")) > 0, experiment
             assert f"<h4>{experiment}</h4>" in report, experiment
     overall = pd.read_csv(tmp_path / "results" / "summary.tsv", sep="\t")
-    assert sorted(overall["dataset"]) == ["genome", "multi", "multi", "multi"]
+    models = overall[overall["vcf"].isna()]  # one row per (dataset, variant), then one per scored VCF
+    assert sorted(models["dataset"]) == ["genome", "multi", "multi", "multi"]
+    vcfs = overall[overall["vcf"].notna()]
+    scored = list(zip(vcfs["dataset"], vcfs["variant"], vcfs["vcf"], strict=True))
+    assert scored == [("genome", "cnn_small__standard", "planted")]
+    assert (vcfs["variants_scored"] > 0).all()
     figures = tmp_path / "results" / "figures"
     pairs = pd.read_csv(figures / "relu_vs_exponential.tsv", sep="\t")
     assert set(pairs["variant"]) == {"cnn_small__standard", "cnn_small_exp__standard"}
@@ -453,6 +458,7 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
                 "return [...document.querySelectorAll('section')]"
                 ".map(s => [s.id, s.querySelector('h2').textContent])"
             )
+            scored = "score" in yaml.safe_load(configfile.read_text())["datasets"][dataset]
             assert [sid for sid, _ in sections] == [
                 "dataset",
                 "variants",
@@ -460,6 +466,7 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
                 "filters",
                 "attribution",
                 "gia",
+                *(["variant_effects"] if scored else []),
                 "provenance",
             ], sections
             images = driver.execute_script(

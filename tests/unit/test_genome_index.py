@@ -89,6 +89,8 @@ def test_older_index_is_rebuilt_and_the_dag_check_finds_the_contig(tmp_path: Pat
         "genome": str(fa),
         "peaks": {"t": str(tmp_path / "p.bed")},
         "exclude_chroms": windows.DEFAULT_EXCLUDE,
+        "valid_chroms": ["chr1"],  # a run's schema fills these; here contigs the FASTA has
+        "test_chroms": ["chr2"],
     }
     assert genome.validated_index(fa, build=False) is None  # stale: not trusted, not built at DAG time
     check_dataset_inputs("d", settings)  # no "contig 'chr2' is not in the genome"

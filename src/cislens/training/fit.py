@@ -96,9 +96,10 @@ def validation_logs(
 ) -> dict[str, float]:
     """``val_loss`` as Keras computes it (mean loss plus the weight penalties) and the exact
     per-task AUROC/AUPR (or Pearson/Spearman) averaged over tasks, from one prediction pass."""
+    from ..models.predict import predict_output
     from .metrics import evaluate_predictions
 
-    pred = model.predict(x, batch_size=max(int(batch_size), 256), verbose=0)
+    pred = predict_output(model, x, max(int(batch_size), 256))
     y = np.asarray(y, dtype=np.float32).reshape(pred.shape)
     loss = float(keras.ops.convert_to_numpy(loss_for(task_type)(y, pred)))
     loss += float(sum(float(keras.ops.convert_to_numpy(penalty)) for penalty in model.losses))

@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import InputError
+from ..models.predict import predict_output
+from .metrics import evaluate_predictions
 
 # Order of application: noise last, so the others (mutation reads the base) see one-hot input.
 AUGMENTATIONS = ("reverse_complement", "deletion", "insertion", "translocation", "mutation", "noise")
@@ -591,18 +593,6 @@ def pgd_attack(
     return out
 
 
-def _mean_auroc(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    scores = [roc_auc_score(y[:, t], p[:, t]) for t in range(y.shape[1]) if len(np.unique(y[:, t])) == 2]
-    return float(np.mean(scores)) if scores else float("nan")
-
-
-def _mean_pearson(y: np.ndarray, p: np.ndarray) -> float:
-    rs = [np.corrcoef(y[:, t], p[:, t])[0, 1] for t in range(y.shape[1])]
-    return float(np.nanmean(rs)) if rs else float("nan")
-
-
 def adversarial_accuracy(
     model: keras.Model,
     x: np.ndarray,
@@ -625,17 +615,16 @@ def adversarial_accuracy(
         model, x, y, epsilon=epsilon, steps=steps, step_size=step_size, seed=seed,
         batch_size=batch_size, attack=attack,
     )  # fmt: skip
-    clean = np.asarray(model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0))
-    adv = np.asarray(model.predict(x_adv, batch_size=batch_size, verbose=0))
-    clean, adv = clean.reshape(len(x), -1), adv.reshape(len(x), -1)
+    clean = predict_output(model, x, batch_size).reshape(len(x), -1)
+    adv = predict_output(model, x_adv, batch_size).reshape(len(x), -1)
     result: dict[str, float] = {"epsilon": float(epsilon), "steps": int(steps) if attack == "pgd" else 1}
-    if is_binary(model):
+    task_type = "binary" if is_binary(model) else "regression"
+    tasks = [str(t) for t in range(y.shape[1])]
+    key = "auroc" if task_type == "binary" else "pearson"
+    if task_type == "binary":
         truth = y > 0.5
         result["clean_accuracy"] = float(np.mean((clean > 0.5) == truth))
         result["adversarial_accuracy"] = float(np.mean((adv > 0.5) == truth))
-        result["clean_auroc"] = _mean_auroc(y, clean)
-        result["adversarial_auroc"] = _mean_auroc(y, adv)
-    else:
-        result["clean_pearson"] = _mean_pearson(y, clean)
-        result["adversarial_pearson"] = _mean_pearson(y, adv)
+    for name, pred in (("clean", clean), ("adversarial", adv)):
+        result[f"{name}_{key}"] = evaluate_predictions(y, pred, tasks, task_type)[f"{key}_mean"]
     return result
