@@ -20,5 +20,5 @@ with logged(snakemake) as log:  # noqa: F821
     outdir = f"{snakemake.output.summary.rsplit('/', 1)[0]}/figures"  # noqa: F821
     names = snakemake.params.names  # noqa: F821
     spacing = read_gia(snakemake.params.dirs) if "gia_distance_curves" in names else None  # noqa: F821
-    written = write_figures(snakemake.params.config, trials, outdir, names, spacing=spacing)  # noqa: F821
+    written = write_figures(snakemake.params.config, trials, outdir, names, spacing=spacing, summary=summary)  # noqa: F821
     log.info("summary of %d datasets; figures: %s", len(datasets), ", ".join(written) or "none apply")

@@ -20,6 +20,7 @@ RULE_RESOURCES: dict[str, dict[str, Any]] = {
     "train": {"runtime": 720, "mem_mb": 16000},
     "attribute": {"runtime": 240, "mem_mb": 16000},
     "gia": {"runtime": 240, "mem_mb": 16000},
+    "modisco": {"runtime": 240, "mem_mb": 32000},  # every trial's maps of up to 20,000 sequences
     # Protein branch: weights are O(N^2) in sequences; a Potts fit holds (L*21)^2 couplings.
     "protein_prepare": {"runtime": 120, "mem_mb": 16000},
     "protein_fit": {"runtime": 480, "mem_mb": 32000},

@@ -93,3 +93,21 @@ def export_meme(
     motifs = load_jaspar(release, collection, tax_group, all_versions, pseudocount)
     write_meme(path, motifs)
     return len(motifs)
+
+
+def annotations(ids: Sequence[str], release: str = DEFAULT_RELEASE) -> dict[str, dict[str, str]]:
+    """matrix ID -> {"tf_class", "tf_family"} from the release's metadata ("; "-joined; "" when the
+    ID is not in the release, e.g. a user database)."""
+    db = _db(release)
+    out: dict[str, dict[str, str]] = {}
+    for matrix_id in dict.fromkeys(ids):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                record = db.fetch_motif_by_id(matrix_id)
+            except Exception:  # pyjaspar raises on IDs it cannot parse
+                record = None
+        classes = "; ".join(getattr(record, "tf_class", None) or []) if record is not None else ""
+        families = "; ".join(getattr(record, "tf_family", None) or []) if record is not None else ""
+        out[matrix_id] = {"tf_class": classes, "tf_family": families}
+    return out

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -668,6 +668,30 @@ def check_dag(config: Mapping[str, Any], plan: Mapping[str, Mapping[str, Any]], 
         kind = kind_of(entry["settings"])
         check_task_index(config, name, kind.n_tasks(entry["settings"]))
         check_model_fits(config, name, entry["variants"], kind.window(entry["settings"]))
+        check_modisco_source(config, entry["variants"])
+
+
+def check_modisco_source(config: Mapping[str, Any], variants: Sequence[str]) -> None:
+    """The hypothetical-contribution source must work for every variant's model: DeepSHAP has no rule
+    for attention, and integrated gradients need a fixed baseline (not ``expected``)."""
+    modisco = config.get("modisco") or {}
+    if not modisco.get("enabled", True):
+        return
+    source = modisco.get("source")
+    options = ((config.get("attribution") or {}).get("options") or {}).get(source) or {}
+    if source == "integrated_gradients" and options.get("baseline") == "expected":
+        raise InputError(
+            "modisco.source: integrated_gradients with attribution.options.integrated_gradients.baseline "
+            "'expected' has no hypothetical contributions; use zero or shuffle"
+        )
+    if source == "deep_lift_shap":
+        for variant in variants:
+            arch = cfg.parse_variant(config, variant)[0]["arch"]
+            if arch == "cnn_attention":
+                raise InputError(
+                    f"modisco.source: deep_lift_shap has no rule for attention ({variant}); "
+                    "use integrated_gradients, saliency or ism"
+                )
 
 
 def build_plan(
@@ -697,6 +721,7 @@ FIGURES = (
     "robust_vs_standard",
     "attribution_auroc_heatmap",
     "gia_distance_curves",
+    "modisco_recovery",
 )
 EXPONENTIAL = ("exponential", "exp_shift_scale")
 _DESIGN_KEYS = ("first_pool", "activation", "activation_shift", "activation_scale", "pool_total")
@@ -782,7 +807,8 @@ def applicable_figures(config: Mapping[str, Any]) -> list[str]:
     figure needs variants that differ only in first-layer pool size, the activation figure variants that
     differ only in ReLU vs exponential first-layer activation, the robust-training figure a model trained
     under the ``standard`` regime and another, the attribution heat map a dataset with planted motifs and
-    more than one method or variant, the GIA distance curves the ``spacing`` GIA experiment."""
+    more than one method or variant, the GIA distance curves the ``spacing`` GIA experiment, the motif
+    discovery figure a dataset with more than one variant and motif discovery on."""
     rows = variant_rows(config)
     if not rows:  # a protein-only config
         return []
@@ -792,5 +818,7 @@ def applicable_figures(config: Mapping[str, Any]) -> list[str]:
         "robust_vs_standard": _has_regime_pair(rows),
         "attribution_auroc_heatmap": _heatmap_applies(config, rows),
         "gia_distance_curves": "spacing" in (config.get("gia") or {}).get("experiments", []),
+        "modisco_recovery": (config.get("modisco") or {}).get("enabled", True)
+        and any(sum(row["dataset"] == d for row in rows) > 1 for d in {row["dataset"] for row in rows}),
     }
     return [name for name in FIGURES if checks[name]]

@@ -154,8 +154,9 @@ def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
     for dataset in ("multi", "genome"):
         base = tmp_path / "results" / dataset
         report = (base / "report.html").read_text()
-        for section in ("dataset", "variants", "training", "filters", "attribution", "gia", "provenance"):
+        for section in ("dataset", "variants", "training", "filters", "attribution", "gia", "modisco"):
             assert f"<section id='{section}'>" in report, (dataset, section)
+        assert "<section id='provenance'>" in report
         assert "sha256" in report  # input checksums in the provenance
         trial = base / "cnn_small__standard" / "t0"
         tomtom = pd.read_csv(trial / "filters" / "tomtom.tsv", sep="\t")
@@ -192,6 +193,12 @@ def test_end_to_end_tiny(tiny_run: tuple[Path, Path]) -> None:
         )
         assert list(summary["variant"]) == expected
         assert "adversarial_accuracy_mean" in summary  # robustness under PGD is recorded per trial
+        for variant in expected:  # motif discovery per variant, its trials ensembled
+            found = json.loads((base / variant / "modisco" / "truth.json").read_text())
+            assert found["has_truth"] and found["n_planted"] > 0
+            for name in ("modisco.h5", "patterns.meme", "patterns.tsv", "seqlets.bed", "logos.png"):
+                assert (base / variant / "modisco" / name).exists(), (variant, name)
+        assert summary["modisco_patterns"].notna().all()
         assert not (trial / "checkpoint.npz").exists()  # removed once the model is written
         assert (tmp_path / "logs" / "train" / dataset / "cnn_small__standard" / "t0.log").stat().st_size > 0
         gia = pd.read_csv(trial / "gia" / "occupancy.tsv", sep="\t")
@@ -466,6 +473,7 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
                 "filters",
                 "attribution",
                 "gia",
+                "modisco",
                 *(["variant_effects"] if scored else []),
                 "provenance",
             ], sections
@@ -475,9 +483,15 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
             )
             broken = [alt for _, alt, complete, width in images if not complete or width == 0]
             assert not broken, broken
-            # training curve, filter logos, attribution logos and GIA plots for every trial
+            # training curve, filter logos, attribution logos and GIA plots for every trial; pattern logos
+            # where motif discovery found patterns (a 2-epoch model may find none: the section says so)
             shown = {section for section, *_ in images}
-            assert shown >= {"training", "filters", "attribution", "gia"}, (dataset, images)
+            found = [
+                json.loads(path.read_text())["n_patterns"]
+                for path in (tmp_path / "results" / dataset).glob("*/modisco/truth.json")
+            ]
+            expected = {"training", "filters", "attribution", "gia"} | ({"modisco"} if any(found) else set())
+            assert found and shown >= expected, (dataset, images)
             shot = tmp_path / f"{dataset}.png"
             assert driver.save_screenshot(str(shot))
             import matplotlib.image
@@ -602,6 +616,17 @@ def test_yeast_atac_real_data_end_to_end(tmp_path: Path, realdata: Path) -> None
     report = (base / "report.html").read_text()
     assert "Motifs matched by the filters" in report
     assert all(name in report for name in stats["tfs_found"])
+    # Motif discovery on real data: patterns annotated against JASPAR fungi, listed in the report.
+    modisco = trial.parent / "modisco"
+    found = json.loads((modisco / "truth.json").read_text())
+    patterns = pd.read_csv(modisco / "patterns.tsv", sep="\t")
+    assert found["n_patterns"] == len(patterns) > 0 and not found["has_truth"]
+    matched = patterns[patterns["match1_id"].notna()]
+    assert len(matched) and set(matched["match1_name"]) <= fungi
+    assert "<section id='modisco'>" in report and all(p in report for p in patterns["pattern"])
+    bed = pd.read_csv(modisco / "seqlets.bed", sep="\t", header=None)
+    held_out = set(read_dataset(base / "dataset.h5").splits["test"].chrom.astype(str))
+    assert len(bed) == found["n_seqlets"] and set(bed[0]) <= held_out  # genome coordinates of test windows
 
 
 def test_genome_that_is_not_fasta_fails_before_any_job(tmp_path: Path) -> None:

@@ -58,7 +58,10 @@ def _trials(config: dict) -> pd.DataFrame:
 def test_applicable_and_pairs():
     config = _config()
     heatmap = "attribution_auroc_heatmap"  # planted motifs and more than one variant
-    assert figures.applicable(config) == ["match_fraction_vs_pool", "relu_vs_exponential", heatmap]
+    modisco = "modisco_recovery"  # more than one variant with motif discovery (on by default)
+    assert figures.applicable(config) == ["match_fraction_vs_pool", "relu_vs_exponential", heatmap, modisco]
+    off = {**config, "modisco": {"enabled": False}}
+    assert figures.applicable(off) == ["match_fraction_vs_pool", "relu_vs_exponential", heatmap]
     variants = figures.variant_table(config)
     pairs = figures.activation_pairs(variants)
     assert sorted(zip(pairs["dataset"], pairs["relu_variant"], pairs["exp_variant"], strict=True)) == [
@@ -66,9 +69,33 @@ def test_applicable_and_pairs():
         ("sim", "p2__standard", "p2e__standard"),
     ]
     only_one = {**config, "variants": ["p2__standard", "wide__standard"]}  # pools differ, filters too
-    assert figures.applicable(only_one) == [heatmap]
+    assert figures.applicable(only_one) == [heatmap, modisco]
     local = {**config, "variants": ["local__standard", "local_e__standard"]}
-    assert figures.applicable(local) == ["relu_vs_exponential", heatmap]
+    assert figures.applicable(local) == ["relu_vs_exponential", heatmap, modisco]
+
+
+def test_modisco_figure_draws_its_table():
+    summary = pd.DataFrame(
+        {
+            "dataset": ["sim", "sim", "real", "real"],
+            "variant": ["a__standard", "b__standard", "a__standard", "b__standard"],
+            "test_auroc_mean": [0.9, 0.8, 0.7, 0.6],
+            "modisco_patterns": [11, 6, 4, 9],
+            "modisco_recovered": [8, 3, np.nan, np.nan],
+            "modisco_recovered_any": [11, 5, np.nan, np.nan],
+            "modisco_spurious": [0, 2, np.nan, np.nan],
+            "seqlet_precision": [0.99, 0.7, np.nan, np.nan],
+            "seqlet_recall": [0.3, 0.1, np.nan, np.nan],
+        }
+    )
+    table = figures.modisco_table(summary)
+    assert list(table.columns) == figures.MODISCO_TABLE and len(table) == 4
+    fig = figures.plot_modisco(table)
+    truth_ax, plain_ax = fig.axes
+    widths = [patch.get_width() for patch in truth_ax.patches]
+    assert widths == [8, 3, 11, 5, 0, 2]  # recovered, recovered (any), spurious; per variant
+    assert [patch.get_width() for patch in plain_ax.patches] == [4, 9]  # no truth: the pattern counts
+    assert figures.modisco_table(summary.drop(columns=[c for c in summary if "modisco" in c])).empty
 
 
 def test_pool_figure_shows_its_table():
@@ -189,11 +216,12 @@ def test_applicable_new_figures():
         "robust_vs_standard",
         "attribution_auroc_heatmap",
         "gia_distance_curves",
+        "modisco_recovery",
     ]
     plain = {**config, "variants": ["cnn__standard"], "attribution": {"methods": ["saliency"]}, "gia": {}}
-    assert figures.applicable(plain) == []  # one cell of heat map, no regime pair, no spacing
+    assert figures.applicable(plain) == []  # one cell of heat map, no regime pair, no spacing, one variant
     no_truth = {**config, "datasets": {"real": {"kind": "peaks"}}, "gia": {}}
-    assert figures.applicable(no_truth) == ["relu_vs_exponential", "robust_vs_standard"]
+    assert figures.applicable(no_truth) == ["relu_vs_exponential", "robust_vs_standard", "modisco_recovery"]
     pairs = figures.regime_pairs(figures.variant_table(config))
     assert sorted(set(zip(pairs["standard_variant"], pairs["variant"], strict=True))) == [
         ("cnn__standard", "cnn__adversarial"),

@@ -102,13 +102,21 @@ def prepare_inputs(wildcards):
     return cislens_plan.prepare_inputs(SETTINGS[dataset], dataset)
 
 
+def modisco_dirs(dataset):
+    """Every results/{dataset}/{variant}/modisco of one genomics dataset (none when modisco is off)."""
+    if not config["modisco"]["enabled"] or dataset not in GENOMICS:
+        return []
+    return [f"{RESULTS}/{dataset}/{variant}/modisco" for variant in VARIANTS[dataset]]
+
+
 def trial_outputs(wildcards):
-    """What summarise reads of a genomics dataset's trials."""
+    """What summarise reads of a genomics dataset's trials (and its variants' motif discovery)."""
     dirs = trial_dirs(wildcards.dataset)
     return {
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "interpretability": [f"{d}/attribution/interpretability.tsv" for d in dirs],
         "matches": [f"{d}/filters/match_stats.json" for d in dirs],
+        "modisco": [f"{d}/truth.json" for d in modisco_dirs(wildcards.dataset)],
     }
 
 
@@ -142,6 +150,11 @@ def report_inputs(wildcards):
                 "gia/occupancy.png",
             ]
             + [f"attribution/{m}.png" for m in methods]
+        ],
+        "modisco": [
+            f"{d}/{name}"
+            for d in modisco_dirs(wildcards.dataset)
+            for name in ("truth.json", "patterns.tsv", "logos.png")
         ],
     }
     return inputs

@@ -257,8 +257,14 @@ def deep_lift_shap(
     task: int | np.ndarray | None = None,
     batch_size: int = 256,
     progress: bool = True,
+    hypothetical: bool = False,
 ) -> np.ndarray:
     """DeepLIFT (rescale rule) attributions averaged over references, (N, L, 4).
+
+    ``hypothetical=True`` returns hypothetical contributions instead (the input TF-MoDISco reads,
+    Shrikumar et al. 2018, arXiv:1811.00416): for every base b at every position, the contribution
+    had b been observed, m_b - sum_c m_c ref_c, averaged over references; times x it gives the
+    ordinary attribution.
 
     ``references``: "shuffle" (``n_references`` dinucleotide shuffles of each sequence: DeepSHAP),
     "zero", or an array (L, 4), (N, L, 4) or (N, K, L, 4). Already "times (x - ref)": per sequence
@@ -287,10 +293,13 @@ def deep_lift_shap(
             m, delta = fn(tf.constant(xs[sl]), tf.constant(rs[sl]), tf.constant(ws[sl]))
             mult.append(m.numpy())
             gap.append(delta.numpy())
-        contrib = np.concatenate(mult) * (xs - rs)
+        m = np.concatenate(mult)
+        contrib = m * (xs - rs)
         delta = np.concatenate(gap).astype(np.float64)
         sums = contrib.reshape(len(xs), -1).sum(axis=1, dtype=np.float64)
         worst = max(worst, float(np.max(np.abs(sums - delta) / np.maximum(np.abs(delta), 1e-3))))
+        if hypothetical:
+            contrib = m - (m * rs).sum(axis=-1, keepdims=True)
         out[start:stop] = contrib.reshape(stop - start, k, *shape).mean(axis=1)
     if worst > _WARN_GAP:
         log.warning("deep_lift_shap: attributions miss f(x) - f(ref) by up to %.2g (relative)", worst)

@@ -145,8 +145,12 @@ def integrated_gradients(
     batch_size: int = 256,
     progress: bool = True,
     correct: bool = False,
+    hypothetical: bool = False,
 ) -> np.ndarray:
     """Integrated gradients (x - b) * mean_k grad(b + a_k (x - b)), averaged over baselines b.
+
+    ``hypothetical=True``: hypothetical contributions g_b - sum_c g_c b_c of the path-averaged
+    gradient g (TF-MoDISco's input), which times x give the attribution; not with "expected".
 
     Midpoint rule, a_k = (k + 1/2) / steps. The path-averaged gradient IS multiplied by (x - b), so
     sum(attr) = f(x) - mean_b f(b) up to the quadrature error (the reference code returned the bare
@@ -156,6 +160,8 @@ def integrated_gradients(
     Correction keeps completeness for one-hot baselines: sum_a (x - b)_a = 0 at every position.
     """
     if isinstance(baseline, str) and baseline == "expected":
+        if hypothetical:
+            raise InputError("integrated_gradients: hypothetical contributions need a fixed baseline")
         return _expected_gradients(
             model,
             x,
@@ -187,7 +193,8 @@ def integrated_gradients(
         g = g.mean(axis=2)
         if correct:
             g = correct_gradients(g)
-        out[start:stop] = (g * diff).mean(axis=1)
+        contrib = g - (g * refs).sum(axis=-1, keepdims=True) if hypothetical else g * diff
+        out[start:stop] = contrib.mean(axis=1)
     return out
 
 

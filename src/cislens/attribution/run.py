@@ -19,7 +19,7 @@ from ..io import atomic_path, write_tsv
 from ..runtime import limit_threads
 
 # Keyword arguments the job sets itself; everything else a method takes may come from ``options``.
-_JOB_ARGUMENTS = frozenset({"model", "x", "target", "task", "progress", "correct"})
+_JOB_ARGUMENTS = frozenset({"model", "x", "target", "task", "progress", "correct", "hypothetical"})
 
 
 def select_sequences(y: np.ndarray, n: int) -> np.ndarray:

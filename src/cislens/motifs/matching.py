@@ -36,10 +36,22 @@ ACCEPTED_IDS: dict[str, list[str]] = {
 }
 
 
-def _accepts(accepted: Iterable[str], target_id: str) -> bool:
+def accepts(accepted: Iterable[str], target_id: str) -> bool:
     """Exact ID, or a bare base ID ("MA0079") accepting every version."""
     base = target_id.split(".")[0]
     return any(a == target_id or ("." not in a and a == base) for a in accepted)
+
+
+def accepted_ids(
+    truth: Mapping[str, str], known: Mapping[str, list[str]] = ACCEPTED_IDS
+) -> dict[str, list[str]]:
+    """Planted TF -> the IDs that count as finding it: the curated list for that TF when the planted ID
+    is on it (other versions, paralogous matrices), else any version of the planted ID itself."""
+    out = {}
+    for tf, motif_id in truth.items():
+        base = motif_id.split(".")[0]
+        out[tf] = list(known[tf]) if motif_id in known.get(tf, []) else [f"{base}.{v}" for v in range(1, 10)]
+    return out
 
 
 def match_statistics(
@@ -57,7 +69,7 @@ def match_statistics(
     tfs_hit: set[str] = set()
     for query, target in hits.itertuples(index=False):
         for tf, ids in truth.items():
-            if _accepts(ids, str(target)):
+            if accepts(ids, str(target)):
                 matched.add(query)
                 tfs_hit.add(tf)
     match_fraction = len(matched) / n

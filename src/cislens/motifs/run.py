@@ -72,8 +72,8 @@ def tomtom_trial(
     """Tomtom the filters against the database; match statistics against the planted motifs if any."""
     from ..meme import read_meme
     from .logos import match_logo_grid
-    from .matching import ACCEPTED_IDS, best_hits, match_statistics
-    from .tomtom import run_tomtom, write_tomtom_tsv
+    from .matching import accepted_ids, best_hits, match_statistics
+    from .tomtom import tomtom_against, write_tomtom_tsv
 
     settings = schema.with_defaults("tomtom", settings)  # the schema: the one source of defaults
 
@@ -81,18 +81,11 @@ def tomtom_trial(
     # A filter that never fired has a uniform PPM, which Tomtom can still "match"; it counts in
     # the denominator of the match statistics but is never queried.
     queries = [m for m in filters if m.nsites > 0]
-    targets = read_meme(database_meme)
-    table = run_tomtom(
-        queries,
-        targets,
-        thresh=float(settings["thresh"]),
-        threshold_on=settings["threshold_on"],
-        backend=settings["backend"],
-    )
+    table, targets = tomtom_against(queries, database_meme, settings)
     write_tomtom_tsv(outputs["tomtom"], table)
     hits = best_hits(table, targets)
     write_tsv(outputs["matches"], hits)
-    accepted = {tf: _accepted(tf, mid, ACCEPTED_IDS) for tf, mid in truth.items()}
+    accepted = accepted_ids(truth)
     n_filters = len(filters)
     stats = match_statistics(table, n_filters, accepted) if accepted else _any_stats(table, n_filters)
     stats["tfs_found"] = sorted(set(hits["target_name"])) if len(hits) else []
@@ -102,15 +95,6 @@ def tomtom_trial(
         "%d of %d filters fired; %d significant pairs; stats %s", len(queries), n_filters, len(table), stats
     )
     return stats
-
-
-def _accepted(tf: str, motif_id: str, known: Mapping[str, list[str]]) -> list[str]:
-    """IDs that count as finding a planted motif: the curated list for that TF when the planted ID is
-    on it (other versions, paralogous matrices), else any version of the planted ID itself."""
-    if motif_id in known.get(tf, []):
-        return list(known[tf])
-    base = motif_id.split(".")[0]
-    return [f"{base}.{v}" for v in range(1, 10)]
 
 
 def _any_stats(table, n_filters: int) -> dict[str, Any]:

@@ -21,8 +21,9 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,3 +270,23 @@ def read_tomtom_tsv(path: str | os.PathLike) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: not a Tomtom table, missing columns {missing}")
     return frame[COLUMNS].astype({c: _dtype(c) for c in COLUMNS if _dtype(c) != "object"})
+
+
+def tomtom_against(
+    queries: Sequence[Motif], database_meme: str | os.PathLike, settings: Mapping[str, Any] | None
+) -> tuple[pd.DataFrame, list[Motif]]:
+    """``queries`` against a MEME database with the workflow's ``tomtom:`` settings (the schema's
+    defaults where absent): the thresholded table and the database's motifs."""
+    from .. import schema
+    from ..meme import read_meme
+
+    settings = schema.with_defaults("tomtom", settings)
+    targets = read_meme(database_meme)
+    table = run_tomtom(
+        queries,
+        targets,
+        thresh=float(settings["thresh"]),
+        threshold_on=settings["threshold_on"],
+        backend=settings["backend"],
+    )
+    return table, targets

@@ -9,8 +9,9 @@ variant, the GIA distance curves the ``spacing`` GIA experiment.
 
 File names (stable, under ``results/figures/``): ``match_fraction_vs_pool``, ``relu_vs_exponential``,
 ``robust_vs_standard``, ``attribution_auroc_heatmap`` (one panel per dataset with ground truth, stacked)
-and ``gia_distance_curves`` (one panel per dataset and motif pair), each as ``.pdf``, ``.png`` and the
-``.tsv`` it is drawn from.
+``gia_distance_curves`` (one panel per dataset and motif pair) and ``modisco_recovery`` (discovered
+patterns per variant: planted motifs recovered and spurious patterns where the truth is known), each
+as ``.pdf``, ``.png`` and the ``.tsv`` it is drawn from.
 """
 
 from __future__ import annotations
@@ -512,16 +513,66 @@ def read_trials(paths: Mapping[str, str | os.PathLike]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset"])
 
 
+MODISCO_TABLE = ["dataset", "variant", "modisco_patterns", "modisco_recovered", "modisco_recovered_any"]
+MODISCO_TABLE += ["modisco_spurious", "seqlet_precision", "seqlet_recall"]
+
+
+def modisco_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, variant): patterns discovered and, where motifs were planted, how many were
+    recovered (best match; any match) and how many patterns match nothing planted."""
+    if "modisco_patterns" not in summary:
+        return pd.DataFrame(columns=MODISCO_TABLE)
+    rows = summary[summary["modisco_patterns"].notna()]
+    return rows.reindex(columns=MODISCO_TABLE).reset_index(drop=True)
+
+
+def plot_modisco(table: pd.DataFrame) -> plt.Figure:
+    """Bars per variant, one panel per dataset: planted motifs recovered (best match, then any match)
+    and spurious patterns where the truth is known, else the number of patterns."""
+    datasets = list(dict.fromkeys(table["dataset"])) or ["(no modisco results)"]
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(
+            len(datasets),
+            1,
+            figsize=(COLUMN_WIDTH * 1.4, 0.35 * max(len(table), 1) + 1.0 * len(datasets)),
+            squeeze=False,
+        )
+        for ax, dataset in zip(axes[:, 0], datasets, strict=True):
+            rows = table[table["dataset"] == dataset]
+            y = np.arange(len(rows))
+            truth = rows["modisco_recovered"].notna().any() if len(rows) else False
+            bars = (
+                [("recovered (best match)", "modisco_recovered", "#2a7"), ("recovered (any match)",
+                  "modisco_recovered_any", "#9d9"), ("spurious patterns", "modisco_spurious", "#c55")]
+                if truth
+                else [("patterns", "modisco_patterns", "#48a")]
+            )  # fmt: skip
+            height = 0.8 / len(bars)
+            for k, (label, column, colour) in enumerate(bars):
+                values = pd.to_numeric(rows[column], errors="coerce").fillna(0).to_numpy()
+                ax.barh(y + (k - (len(bars) - 1) / 2) * height, values, height, label=label, color=colour)
+            ax.set_yticks(y, list(rows["variant"]))
+            ax.invert_yaxis()
+            ax.set_title(dataset, fontsize=8, loc="left")
+            ax.set_xlabel("motifs" if truth else "patterns")
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            ax.legend(fontsize=6, frameon=False, loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
 def write_figures(
     config: Mapping[str, Any],
     trials: pd.DataFrame,
     outdir: str | os.PathLike,
     names: Sequence[str],
     spacing: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write ``{name}.pdf``, ``{name}.png`` and ``{name}.tsv`` under ``outdir`` for each named figure.
 
-    ``spacing``: every trial's ``gia/spacing.tsv`` (:func:`read_gia`), for ``gia_distance_curves``.
+    ``spacing``: every trial's ``gia/spacing.tsv`` (:func:`read_gia`), for ``gia_distance_curves``;
+    ``summary``: the datasets' summaries with their ``modisco_*`` columns, for ``modisco_recovery``.
     """
     unknown = sorted(set(names) - set(FIGURES))
     if unknown:
@@ -542,6 +593,9 @@ def write_figures(
         elif name == "attribution_auroc_heatmap":
             table = heatmap_table(trials, config)
             fig = plot_heatmap(table)
+        elif name == "modisco_recovery":
+            table = modisco_table(summary if summary is not None else pd.DataFrame())
+            fig = plot_modisco(table)
         else:
             table = gia_curve_table(spacing if spacing is not None else pd.DataFrame())
             fig = plot_gia_curves(table)

@@ -222,6 +222,76 @@ def variant_effects_section(effect_dirs: Sequence[Path], n_top: int = 10) -> Sec
     return Section("variant_effects", "Variant effects", "\n".join(parts))
 
 
+def modisco_section(modisco_dirs: Sequence[Path]) -> Section | None:
+    """Per variant: discovery counts and truth scores, the patterns with their JASPAR matches, logos."""
+    if not modisco_dirs:
+        return None
+    parts = [
+        '<p class="note">TF-MoDISco (modisco-lite) on hypothetical contributions of the positive test '
+        "sequences, averaged over the variant's trials; each pattern's trimmed PPM against JASPAR with "
+        "Tomtom. Logos: contribution weight matrix, hypothetical CWM, best match aligned by Tomtom's "
+        "offset and strand. Seqlet coordinates are in <code>seqlets.bed</code>, the modisco-lite file "
+        "(<code>modisco report</code>, <code>modisco meme</code> read it) in <code>modisco.h5</code>.</p>"
+    ]
+    for folder in modisco_dirs:
+        record = json.loads((folder / "truth.json").read_text())
+        variant = folder.parent.name
+        source = f"{record['source']}, {record['n_trials']} trial(s)" + (
+            ", both strands" if record.get("both_strands") else ""
+        )
+        parts.append(f"<h3>{html.escape(variant)}</h3>")
+        if not record["n_patterns"]:
+            parts.append(
+                f"<p><b>No patterns.</b> {record['n_seqlets_called']} seqlets were called in "
+                f"{record['n_sequences']} sequences ({html.escape(source)}); none formed a pattern that "
+                "passed modisco-lite's filters (seqlet FDR, cluster size, information content).</p>"
+            )
+            continue
+        line = (
+            f"<p>{record['n_patterns']} pattern(s) ({record['n_positive_patterns']} positive, "
+            f"{record['n_negative_patterns']} negative) from {record['n_seqlets']} seqlets "
+            f"({record['n_seqlets_called']} called) in {record['n_sequences']} sequences; "
+            f"contributions: {html.escape(source)}."
+        )
+        if record.get("has_truth"):
+            precision, recall = record.get("seqlet_precision"), record.get("seqlet_recall")
+            line += (
+                f" Planted motifs recovered (best match, q &lt; {record['q_threshold']}): "
+                f"<b>{record['n_recovered']} of {record['n_planted']}</b> "
+                f"({html.escape(', '.join(record['recovered'])) or 'none'}); among any match: "
+                f"{record['n_recovered_any']}; spurious patterns: <b>{record['n_spurious']}</b>; "
+                f"seqlet precision {precision:.3f}, recall of planted sites {recall:.3f}."
+                if precision is not None and recall is not None
+                else ""
+            )
+        parts.append(line + "</p>")
+        patterns = pd.read_csv(folder / "patterns.tsv", sep="\t")
+        shown = [
+            c
+            for c in (
+                "pattern",
+                "metacluster",
+                "n_seqlets",
+                "consensus",
+                "planted",
+                "match1_name",
+                "match1_id",
+                "match1_q",
+                "match1_class",
+                "match1_family",
+                "match2_name",
+                "match3_name",
+            )
+            if c in patterns
+        ]
+        shown_table = patterns[shown].copy()
+        if "match1_q" in shown_table:
+            shown_table["match1_q"] = [f"{q:.1e}" if pd.notna(q) else "" for q in shown_table["match1_q"]]
+        parts.append(table(shown_table.fillna("")))
+        parts.append(img(folder / "logos.png", f"discovered motifs {variant}"))
+    return Section("modisco", "Discovered motifs", "\n".join(parts))
+
+
 def trials_table(trial_dirs: Sequence[Path]) -> pd.DataFrame:
     """The provenance section's trials: variant, trial, seed, epochs and training time."""
     rows = []
@@ -250,6 +320,7 @@ def write_report(
     settings: Mapping[str, Any],
     inputs: Sequence[str | os.PathLike] = (),
     effect_dirs: Sequence[str | os.PathLike] = (),
+    modisco_dirs: Sequence[str | os.PathLike] = (),
 ) -> None:
     """Write results/{dataset}/report.html from existing result files only (no training, no models).
 
@@ -263,6 +334,7 @@ def write_report(
         filters_section(trials),
         attribution_section(trials, methods),
         gia_section(trials),
+        modisco_section([Path(d) for d in modisco_dirs]),
         variant_effects_section([Path(d) for d in effect_dirs]),
         provenance_section(config, settings, trials_table(trials), [dataset_path, *inputs]),
     ]

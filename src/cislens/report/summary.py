@@ -74,3 +74,34 @@ def aggregate(trials: pd.DataFrame) -> pd.DataFrame:
             row[f"{column}_sd"] = values.std(ddof=1) if len(values) > 1 else 0.0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# modisco/truth.json keys -> summary.tsv columns (one value per variant: its trials are ensembled).
+MODISCO_COLUMNS = {
+    "n_patterns": "modisco_patterns",
+    "n_seqlets_called": "modisco_seqlets_called",
+    "n_recovered": "modisco_recovered",
+    "n_recovered_any": "modisco_recovered_any",
+    "n_spurious": "modisco_spurious",
+    "seqlet_precision": "seqlet_precision",
+    "seqlet_recall": "seqlet_recall",
+}
+
+
+def modisco_rows(truth_paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """One row per variant from results/{dataset}/{variant}/modisco/truth.json."""
+    rows = []
+    for path in truth_paths:
+        record = json.loads(Path(path).read_text())
+        row: dict[str, object] = {"variant": Path(path).parent.parent.name}
+        row.update({column: record.get(key) for key, column in MODISCO_COLUMNS.items() if key in record})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def with_modisco(summary: pd.DataFrame, truth_paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """The per-variant summary with its motif-discovery columns (unchanged without modisco results)."""
+    rows = modisco_rows(truth_paths)
+    if rows.empty or summary.empty:
+        return summary
+    return summary.merge(rows, on="variant", how="left")

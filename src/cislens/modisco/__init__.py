@@ -1,0 +1,1 @@
+"""Motif discovery from attribution maps: TF-MoDISco patterns, seqlets, their JASPAR matches."""
