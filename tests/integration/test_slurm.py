@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SNAKEFILE = str(ROOT / "workflow" / "Snakefile")
-GPU_RULES = {"train", "attribute", "gia"}
+GPU_RULES = {"train", "attribute", "gia", "modisco"}
 # Status polling: fast enough for a test (the plugin waits 40 s before its first check by default).
 FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5")
 
@@ -195,7 +195,8 @@ def test_profile_from_make_submits_gpu_jobs_with_a_gpu(slurm: testcluster.LocalS
     print(f"\nworkflow on SLURM in {elapsed:.0f} s:\n{jobs.to_string(index=False)}")
     assert set(jobs["State"]) == {"COMPLETED"}, jobs
     # Local rules (JASPAR export, summaries, report) never reach SLURM; filters+tomtom are one job.
-    assert set(jobs["rule"]) == {"prepare", "train", "attribute", "gia", "motifs_filters_tomtom"}, jobs
+    submitted = {"prepare", "train", "attribute", "gia", "modisco", "motifs_filters_tomtom"}
+    assert set(jobs["rule"]) == submitted, jobs
     for row in jobs.itertuples():
         gpu = "gres/gpu=1" in row.AllocTRES
         assert gpu == (row.rule in GPU_RULES), row
