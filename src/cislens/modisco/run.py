@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..io import write_json, write_tsv
+from ..io import atomic_open, write_json, write_tsv
 from ..meme import Motif, consensus
 from ..runtime import limit_threads
 from .discover import Discovery, Pattern, trim_bounds
@@ -114,8 +114,6 @@ def seqlet_bed(seqlets: pd.DataFrame, split: Any, index: np.ndarray) -> pd.DataF
 
 
 def write_bed(path: str, bed: pd.DataFrame) -> None:
-    from ..io import atomic_open
-
     with atomic_open(path) as handle:
         bed.to_csv(handle, sep="\t", header=False, index=False)
 

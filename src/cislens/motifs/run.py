@@ -75,8 +75,6 @@ def tomtom_trial(
     from .matching import accepted_ids, best_hits, match_statistics
     from .tomtom import tomtom_against, write_tomtom_tsv
 
-    settings = schema.with_defaults("tomtom", settings)  # the schema: the one source of defaults
-
     filters = read_meme(filters_meme)
     # A filter that never fired has a uniform PPM, which Tomtom can still "match"; it counts in
     # the denominator of the match statistics but is never queried.
