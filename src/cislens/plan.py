@@ -37,6 +37,7 @@ _read_schema = _schema.read_schema  # parsed once (cached), shared with the stag
 
 # ------------------------------------------------------------------ schema: defaults, one validation
 
+
 def _fill_then_check(validator, props, instance, schema):  # jsonschema's keyword signature
     """The ``properties`` keyword that first sets each absent property's ``default`` (a copy)."""
     if validator.is_type(instance, "object"):
@@ -773,6 +774,7 @@ def _has_pool_group(rows: list[dict[str, Any]]) -> bool:
 
 def _has_activation_pair(rows: list[dict[str, Any]]) -> bool:
     """A ReLU and an exponential first layer in variants equal in everything else."""
+
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         pool = -1 if row["first_pool"] is None else row["first_pool"]
         return (row["dataset"], row["arch"], row["regime"], row["others"], pool)
@@ -787,9 +789,7 @@ def _has_activation_pair(rows: list[dict[str, Any]]) -> bool:
 def _has_regime_pair(rows: list[dict[str, Any]]) -> bool:
     """A model trained under a ``standard`` regime and another regime, in one dataset."""
     groups = _grouped(rows, lambda r: (r["dataset"], r["model"]))
-    return any(
-        {r["regime_kind"] == "standard" for r in group} == {True, False} for group in groups.values()
-    )
+    return any({r["regime_kind"] == "standard" for r in group} == {True, False} for group in groups.values())
 
 
 def _heatmap_applies(config: Mapping[str, Any], rows: list[dict[str, Any]]) -> bool:

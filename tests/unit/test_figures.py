@@ -82,6 +82,7 @@ def test_modisco_figure_draws_its_table():
             "test_auroc_mean": [0.9, 0.8, 0.7, 0.6],
             "modisco_patterns": [11, 6, 4, 9],
             "modisco_recovered": [8, 3, np.nan, np.nan],
+            "modisco_recovered_family": [10, 3, np.nan, np.nan],
             "modisco_recovered_any": [11, 5, np.nan, np.nan],
             "modisco_spurious": [0, 2, np.nan, np.nan],
             "seqlet_precision": [0.99, 0.7, np.nan, np.nan],
@@ -93,7 +94,7 @@ def test_modisco_figure_draws_its_table():
     fig = figures.plot_modisco(table)
     truth_ax, plain_ax = fig.axes
     widths = [patch.get_width() for patch in truth_ax.patches]
-    assert widths == [8, 3, 11, 5, 0, 2]  # recovered, recovered (any), spurious; per variant
+    assert widths == [8, 3, 10, 3, 11, 5, 0, 2]  # recovered (TF; TF or paralog; any), spurious; per variant
     assert [patch.get_width() for patch in plain_ax.patches] == [4, 9]  # no truth: the pattern counts
     assert figures.modisco_table(summary.drop(columns=[c for c in summary if "modisco" in c])).empty
 

@@ -241,9 +241,7 @@ def test_attention_weights_shape_rows_and_round_trip(tmp_path):
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
     path = tmp_path / "attn.keras"
     model.save(path)
-    np.testing.assert_allclose(
-        zoo.attention_weights(keras.models.load_model(path), x), weights, atol=1e-6
-    )
+    np.testing.assert_allclose(zoo.attention_weights(keras.models.load_model(path), x), weights, atol=1e-6)
 
 
 def test_sinusoidal_encoding_table():

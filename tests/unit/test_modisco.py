@@ -28,6 +28,7 @@ from cislens.jaspar import export_meme, fetch_by_ids
 from cislens.modisco import discover
 from cislens.modisco.run import modisco_variant
 from cislens.modisco.truth import planted_sites, recovery, seqlet_scores
+from cislens.motifs.matching import paralog_ids
 from cislens.plan import validate
 from cislens.runtime import set_seed
 
@@ -143,7 +144,8 @@ def test_planted_pwm_is_discovered_and_matched(discovered) -> None:
     assert top["match1_id"] == PWM_ID and top["match1_q"] < 0.05 and top["planted"] == "CTCF"
     assert "zinc finger" in top["match1_class"].lower()  # pyjaspar's class metadata
     assert record["n_recovered"] == 1 and record["recovered"] == ["CTCF"]
-    assert record["n_spurious"] <= 1
+    assert record["recovered_family"] == ["CTCF"] and record["n_spurious"] <= 1
+    assert PWM_ID in record["paralogs"]["CTCF"]  # the planted matrix matches itself in the database
     meme = (out / "patterns.meme").read_text()
     assert f"MOTIF {top['pattern']}" in meme and f"nsites= {top['n_seqlets']}" in meme
 
@@ -268,6 +270,27 @@ def test_truth_scores_on_hand_built_cases() -> None:
     assert result["recovered"] == ["CTCF"]  # p0's best hit is a paralog (NFE2)
     assert result["recovered_any"] == ["CTCF", "FOSL1"]  # ... but FOSL1 is among its matches
     assert result["spurious"] == ["p2"]  # its only hit has q = 0.2
+    assert result["recovered_family"] == ["CTCF"]  # without paralogs the family level is the strict one
+    widened = recovery(tomtom, ["p0", "p1", "p2"], accepted, paralogs={"FOSL1": ["MA0841.1"]})
+    assert widened["recovered"] == ["CTCF"]  # the strict count does not move
+    assert widened["recovered_family"] == ["CTCF", "FOSL1"]  # p0's best hit is a paralog of FOSL1
+    assert widened["per_pattern"]["p0"] == ["FOSL1"] and widened["spurious"] == ["p2"]
+
+
+def test_paralogs_are_same_family_matrices_tomtom_matches_to_the_planted_one() -> None:
+    tomtom = pd.DataFrame(
+        {
+            "Query_ID": ["MA0466.2"] * 4 + ["MA0058.3"],
+            "Target_ID": ["MA0466.2", "MA0836.1", "MA0496.1", "MA0838.1", "MA0104.3"],
+            "q-value": [1e-9, 1e-4, 1e-3, 0.2, 0.01],
+        }
+    )
+    families = {"MA0466.2": "C/EBP-related", "MA0836.1": "C/EBP-related", "MA0838.1": "C/EBP-related"}
+    families |= {"MA0496.1": "Maf-related factors", "MA0058.3": "bHLH-ZIP factors"}
+    found = paralog_ids({"CEBPB": "MA0466.2", "MAX": "MA0058.3"}, tomtom, families)
+    # CEBPD matches and shares the family; MAFK matches but is another family; CEBPG is not significant;
+    # MYCN has no family in this (user) database, so it is nobody's paralog
+    assert found == {"CEBPB": ["MA0466.2", "MA0836.1"], "MAX": ["MA0058.3"]}
 
 
 def test_discover_guards_its_inputs() -> None:

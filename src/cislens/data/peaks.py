@@ -63,8 +63,10 @@ def _parse_int(value: str, path: Path, lineno: int, what: str) -> int:
 
 def _is_column_header(fields: list[str]) -> bool:
     """A line naming its columns (``chrom start end``): start and end are words, not numbers."""
-    return len(fields) >= 3 and not any(_INTEGER.fullmatch(f) for f in fields[1:3]) and all(
-        f.strip().replace("_", "").isalpha() for f in fields[1:3]
+    return (
+        len(fields) >= 3
+        and not any(_INTEGER.fullmatch(f) for f in fields[1:3])
+        and all(f.strip().replace("_", "").isalpha() for f in fields[1:3])
     )
 
 

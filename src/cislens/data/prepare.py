@@ -90,9 +90,7 @@ def build_synthetic_code(
     )
 
 
-def build_peaks(
-    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
-) -> Dataset:
+def build_peaks(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
     from .peaks import peak_files
 
     return _windows(settings, peak_files(settings), inputs, workdir, truth=None)
@@ -136,9 +134,7 @@ def _windows(
     return dataset
 
 
-def build_h5(
-    settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path
-) -> Dataset:
+def build_h5(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
     from .h5input import load_h5_dataset
 
     dataset = load_h5_dataset(inputs["h5"], seed=int(settings["seed"]))

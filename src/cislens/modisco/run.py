@@ -118,6 +118,22 @@ def write_bed(path: str, bed: pd.DataFrame) -> None:
         bed.to_csv(handle, sep="\t", header=False, index=False)
 
 
+def planted_paralogs(
+    truth: Mapping[str, str], database_meme: str, tomtom_settings: Mapping[str, Any], release: str
+) -> dict[str, list[str]]:
+    """Each planted TF's indistinguishable paralogs in the database (same JASPAR family, Tomtom match to
+    the planted matrix), so a pattern named after a paralog still counts at family level."""
+    from ..jaspar import annotations, fetch_by_ids
+    from ..motifs.matching import paralog_ids
+    from ..motifs.tomtom import tomtom_against
+
+    planted = fetch_by_ids(list(truth.values()), release)
+    table, _ = tomtom_against(planted, database_meme, tomtom_settings)
+    ids = [*truth.values(), *table["Target_ID"].astype(str)]
+    families = {k: v["tf_family"] for k, v in annotations(ids, release).items()}
+    return paralog_ids(truth, table, families)
+
+
 def load_models(paths: Sequence[str]):
     """Trial models one at a time (a variant's ensemble need not fit in memory at once)."""
     from ..models.zoo import load_model
@@ -203,7 +219,9 @@ def modisco_variant(
     planted: dict[str, str] | None = None
     if record["has_truth"]:
         accepted = accepted_ids(truth)
-        scores = recovery(table, [p.name for p in patterns], accepted)
+        paralogs = planted_paralogs(truth, database_meme, tomtom_settings, jaspar_release)
+        scores = recovery(table, [p.name for p in patterns], accepted, paralogs=paralogs)
+        record["paralogs"] = paralogs
         planted = {name: ", ".join(tfs) for name, tfs in scores.pop("per_pattern").items() if tfs}
         mask = truth_positions(test.truth[index], threshold=float(attribution["truth_threshold"]))
         record.update(scores)

@@ -2,9 +2,11 @@
 patterns match nothing planted, and where seqlets fall relative to the planted sites.
 
 A planted motif is *recovered* when some pattern's best Tomtom match (q below ``q_threshold``) is that
-motif or one of its accepted alternatives; a pattern is *spurious* when its best match is none of the
-planted motifs (or it has no match). A seqlet is *correct* when its trimmed core overlaps a planted site
-by at least half the site's width; a planted site is *found* when such a seqlet lies on it.
+motif or one of its accepted alternatives, and *recovered with its family* when that best match may also
+be an indistinguishable paralog (:func:`cislens.motifs.matching.paralog_ids`); a pattern is *spurious*
+when none of its matches is a planted motif or such a paralog (or it has no match). A seqlet is
+*correct* when its trimmed core overlaps a planted site by at least half the site's width; a planted
+site is *found* when such a seqlet lies on it.
 """
 
 from __future__ import annotations
@@ -67,29 +69,36 @@ def recovery(
     patterns: Sequence[str],
     accepted: Mapping[str, Sequence[str]],
     q_threshold: float = 0.05,
+    paralogs: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Planted motifs recovered and spurious patterns from a Tomtom table (its columns).
 
     ``recovered``: planted motifs some pattern's best match (lowest p, q < ``q_threshold``) is;
-    ``recovered_any``: planted motifs among any pattern's matches at q < ``q_threshold`` (a bZIP core
-    whose best hit is a paralog still names its planted factor); ``spurious``: patterns with no planted
-    motif among those matches. ``per_pattern`` names the planted motifs each pattern's best match is.
+    ``recovered_family``: the same, where the best match may also be one of the planted motif's
+    ``paralogs`` (CEBPD for CEBPB: Tomtom's pick among matrices of one motif is arbitrary);
+    ``recovered_any``: planted motifs (or paralogs) among any pattern's significant matches;
+    ``spurious``: patterns with no planted motif or paralog among those matches. ``per_pattern`` names
+    the planted motifs each pattern's best match is or is a paralog of.
     """
     significant = tomtom[tomtom["q-value"] < q_threshold].sort_values(["p-value", "Target_ID"], kind="stable")
     by_query = {name: rows for name, rows in significant.groupby("Query_ID", sort=False)}
+    wide = {tf: [*ids, *((paralogs or {}).get(tf) or [])] for tf, ids in accepted.items()}
 
-    def planted(target: str) -> set[str]:
-        return {tf for tf, ids in accepted.items() if accepts(ids, str(target))}
+    def planted(target: str, ids: Mapping[str, Sequence[str]]) -> set[str]:
+        return {tf for tf, accepted_ids in ids.items() if accepts(accepted_ids, str(target))}
 
     recovered: set[str] = set()
+    recovered_family: set[str] = set()
     recovered_any: set[str] = set()
     spurious = []
     per_pattern: dict[str, list[str]] = {}
     for name in patterns:
         rows = by_query.get(name)
-        best = planted(rows["Target_ID"].iloc[0]) if rows is not None else set()
-        anywhere = set().union(*(planted(t) for t in rows["Target_ID"])) if rows is not None else set()
-        recovered |= best
+        targets = list(rows["Target_ID"]) if rows is not None else []
+        best = planted(targets[0], wide) if targets else set()
+        anywhere = set().union(*(planted(t, wide) for t in targets))
+        recovered |= planted(targets[0], accepted) if targets else set()
+        recovered_family |= best
         recovered_any |= anywhere
         per_pattern[name] = sorted(best)
         if not anywhere:
@@ -99,6 +108,8 @@ def recovery(
         "n_recovered": len(recovered),
         "recovered": sorted(recovered),
         "missed": sorted(set(accepted) - recovered),
+        "n_recovered_family": len(recovered_family),
+        "recovered_family": sorted(recovered_family),
         "n_recovered_any": len(recovered_any),
         "recovered_any": sorted(recovered_any),
         "n_patterns": len(patterns),

@@ -54,6 +54,30 @@ def accepted_ids(
     return out
 
 
+def paralog_ids(
+    planted: Mapping[str, str],
+    tomtom_df: pd.DataFrame,
+    families: Mapping[str, str],
+    q_threshold: float = 0.05,
+) -> dict[str, list[str]]:
+    """Planted TF -> database IDs of its *indistinguishable paralogs*: matrices of the planted matrix's
+    JASPAR TF family that Tomtom matches to the planted matrix itself (q < ``q_threshold``).
+
+    ``planted`` maps TF -> planted matrix ID, ``tomtom_df`` is the planted matrices (Query_ID = their
+    IDs) against the database, ``families`` maps matrix ID -> TF family. Paralogs such as CEBPB/CEBPD or
+    MAX/MYCN share one motif, so which of them Tomtom ranks first for a discovered pattern is arbitrary;
+    the reference's accepted lists already count paralogs this way (NFYA for NFYB, MEF2B/D for MEF2A).
+    A matrix without a family (a user database) is nobody's paralog.
+    """
+    significant = tomtom_df[tomtom_df["q-value"] < q_threshold]
+    out: dict[str, list[str]] = {}
+    for tf, motif_id in planted.items():
+        family = families.get(motif_id, "")
+        targets = significant.loc[significant["Query_ID"].astype(str) == motif_id, "Target_ID"].astype(str)
+        out[tf] = sorted({t for t in targets if family and families.get(t, "") == family} | {motif_id})
+    return out
+
+
 def match_statistics(
     tomtom_df: pd.DataFrame, n_filters: int, truth: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:

@@ -345,4 +345,3 @@ def evaluate_trial(
     )
     write_json(metrics_out, metrics)
     return metrics
-

@@ -513,13 +513,14 @@ def read_trials(paths: Mapping[str, str | os.PathLike]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset"])
 
 
-MODISCO_TABLE = ["dataset", "variant", "modisco_patterns", "modisco_recovered", "modisco_recovered_any"]
-MODISCO_TABLE += ["modisco_spurious", "seqlet_precision", "seqlet_recall"]
+MODISCO_TABLE = ["dataset", "variant", "modisco_patterns", "modisco_recovered", "modisco_recovered_family"]
+MODISCO_TABLE += ["modisco_recovered_any", "modisco_spurious", "seqlet_precision", "seqlet_recall"]
 
 
 def modisco_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, variant): patterns discovered and, where motifs were planted, how many were
-    recovered (best match; any match) and how many patterns match nothing planted."""
+    recovered (best match is the TF; best match is the TF or a paralog; any match) and how many
+    patterns match nothing planted."""
     if "modisco_patterns" not in summary:
         return pd.DataFrame(columns=MODISCO_TABLE)
     rows = summary[summary["modisco_patterns"].notna()]
@@ -527,7 +528,8 @@ def modisco_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_modisco(table: pd.DataFrame) -> plt.Figure:
-    """Bars per variant, one panel per dataset: planted motifs recovered (best match, then any match)
+    """Bars per variant, one panel per dataset: planted motifs recovered (best match the TF, the TF or a
+    paralog, then any match)
     and spurious patterns where the truth is known, else the number of patterns."""
     datasets = list(dict.fromkeys(table["dataset"])) or ["(no modisco results)"]
     with plt.rc_context(_STYLE):
@@ -542,7 +544,8 @@ def plot_modisco(table: pd.DataFrame) -> plt.Figure:
             y = np.arange(len(rows))
             truth = rows["modisco_recovered"].notna().any() if len(rows) else False
             bars = (
-                [("recovered (best match)", "modisco_recovered", "#2a7"), ("recovered (any match)",
+                [("recovered (best match)", "modisco_recovered", "#1a6"), ("recovered (best match, TF "
+                  "or paralog)", "modisco_recovered_family", "#5b8"), ("recovered (any match)",
                   "modisco_recovered_any", "#9d9"), ("spurious patterns", "modisco_spurious", "#c55")]
                 if truth
                 else [("patterns", "modisco_patterns", "#48a")]

@@ -258,7 +258,8 @@ def modisco_section(modisco_dirs: Sequence[Path]) -> Section | None:
             line += (
                 f" Planted motifs recovered (best match, q &lt; {record['q_threshold']}): "
                 f"<b>{record['n_recovered']} of {record['n_planted']}</b> "
-                f"({html.escape(', '.join(record['recovered'])) or 'none'}); among any match: "
+                f"({html.escape(', '.join(record['recovered'])) or 'none'}); the TF or an "
+                f"indistinguishable paralog: {record.get('n_recovered_family', '-')}; among any match: "
                 f"{record['n_recovered_any']}; spurious patterns: <b>{record['n_spurious']}</b>; "
                 f"seqlet precision {precision:.3f}, recall of planted sites {recall:.3f}."
                 if precision is not None and recall is not None

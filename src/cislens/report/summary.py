@@ -81,6 +81,7 @@ MODISCO_COLUMNS = {
     "n_patterns": "modisco_patterns",
     "n_seqlets_called": "modisco_seqlets_called",
     "n_recovered": "modisco_recovered",
+    "n_recovered_family": "modisco_recovered_family",
     "n_recovered_any": "modisco_recovered_any",
     "n_spurious": "modisco_spurious",
     "seqlet_precision": "seqlet_precision",
