@@ -16,5 +16,6 @@ with logged(snakemake) as log:  # noqa: F821
         list(snakemake.input.sources),  # noqa: F821
         sorted({p.rsplit("/", 1)[0] for p in snakemake.input.get("variant_effects", [])}),  # noqa: F821
         sorted({p.rsplit("/", 1)[0] for p in snakemake.input.get("modisco", [])}),  # noqa: F821
+        list(snakemake.input.get("tracks", [])),  # noqa: F821
     )
     log.info("wrote %s", snakemake.output[0])  # noqa: F821

@@ -17,5 +17,6 @@ with logged(snakemake) as log:  # noqa: F821
         sites_per_peak=tuple(settings["sites_per_peak"]),
         peak_width=tuple(settings["peak_width"]),
         seed=settings["seed"],
+        signal=settings.get("signal"),
     )
     log.info("wrote %s", paths)

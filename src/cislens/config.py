@@ -21,6 +21,7 @@ RULE_RESOURCES: dict[str, dict[str, Any]] = {
     "attribute": {"runtime": 240, "mem_mb": 16000},
     "gia": {"runtime": 240, "mem_mb": 16000},
     "modisco": {"runtime": 240, "mem_mb": 32000},  # every trial's maps of up to 20,000 sequences
+    "tracks": {"runtime": 240, "mem_mb": 16000},  # per task: contributions of up to 20,000 windows
     # Protein branch: weights are O(N^2) in sequences; a Potts fit holds (L*21)^2 couplings.
     "protein_prepare": {"runtime": 120, "mem_mb": 16000},
     "protein_fit": {"runtime": 480, "mem_mb": 32000},
@@ -51,6 +52,11 @@ def encode_peaks_path(accession: str, assembly: str | None) -> str:
     return f"{ENCODE_DIR}/{assembly or 'any'}/{accession}.bed.gz"
 
 
+def encode_signal_path(accession: str, assembly: str | None) -> str:
+    """Where the workflow caches an ENCODE bigWig (a signal track) for one assembly."""
+    return f"{ENCODE_DIR}/{assembly or 'any'}/{accession}.bigWig"
+
+
 def genome_path(assembly: str) -> str:
     return f"{GENOME_DIR}/{assembly}.fa.gz"
 
@@ -59,10 +65,13 @@ def resolve_encode(settings: dict[str, Any], encode: Mapping[str, Any]) -> None:
     """Point a `peaks` dataset's ENCODE accessions and assembly name at the files the workflow downloads.
 
     ``genome: GRCh38`` (a key of ``encode.genome_urls``) becomes ``resources/genomes/GRCh38.fa.gz``;
-    a peak file given as ``ENCFF...`` or ``ENCSR...`` becomes ``resources/encode/<assembly>/<acc>.bed.gz``.
-    What was asked for is kept under ``settings["encode"]`` ({"peaks": {task: accession}, "genome":
-    assembly}); the DAG-time preflight skips those files until they exist. Nothing here touches the
-    network: downloads happen in the rules ``encode_peaks`` and ``encode_genome``.
+    a peak file given as ``ENCFF...`` or ``ENCSR...`` becomes ``resources/encode/<assembly>/<acc>.bed.gz``,
+    as does an ``exclude_regions`` file accession (the ENCODE blacklist is a BED file); a ``signal``
+    track's file accession becomes ``resources/encode/<assembly>/<acc>.bigWig``. What was asked for is
+    kept under ``settings["encode"]`` ({"peaks": {task: accession}, "genome": assembly, "signal":
+    {task: accession}, "exclude_regions": [accession]}); the DAG-time preflight skips those files until
+    they exist. Nothing here touches the network: downloads happen in the rules ``encode_peaks``,
+    ``encode_signal`` and ``encode_genome``.
     """
     genome = settings.get("genome")
     assembly = settings.get("assembly")
@@ -74,21 +83,46 @@ def resolve_encode(settings: dict[str, Any], encode: Mapping[str, Any]) -> None:
     from .data.peaks import peak_files  # pandas loads only when peaks datasets are configured
 
     accessions = {task: path for task, path in peak_files(settings).items() if is_encode_accession(path)}
-    if not accessions and downloaded_genome is None:
+    signal = {
+        task: path for task, path in (settings.get("signal") or {}).items() if is_encode_accession(path)
+    }
+    excluded = [path for path in settings.get("exclude_regions") or [] if is_encode_accession(path)]
+    for what, names in (("signal", list(signal.values())), ("exclude_regions", excluded)):
+        experiments = [name for name in names if ENCODE_EXPERIMENT_RE.match(name)]
+        if experiments:
+            raise InputError(f"config: {what}: {experiments[0]} is an experiment; name its file (ENCFF...)")
+    if not (accessions or signal or excluded) and downloaded_genome is None:
         return
     settings["peaks"] = {
         task: encode_peaks_path(path, assembly) if task in accessions else path
         for task, path in peak_files(settings).items()
     }
+    if signal:
+        settings["signal"] = {
+            task: encode_signal_path(path, assembly) if task in signal else path
+            for task, path in settings["signal"].items()
+        }
+    if excluded:
+        settings["exclude_regions"] = [
+            encode_peaks_path(path, assembly) if path in excluded else path
+            for path in settings["exclude_regions"]
+        ]
     if assembly:
         settings["assembly"] = assembly
     settings["encode"] = {"peaks": accessions, "genome": downloaded_genome}
+    if signal:
+        settings["encode"]["signal"] = signal
+    if excluded:
+        settings["encode"]["exclude_regions"] = excluded
 
 
 def downloaded_inputs(settings: Mapping[str, Any]) -> set[str]:
     """Input paths of a dataset that the workflow downloads (they need not exist at DAG time)."""
     encode = settings.get("encode") or {}
-    paths = {encode_peaks_path(acc, settings.get("assembly")) for acc in encode.get("peaks", {}).values()}
+    assembly = settings.get("assembly")
+    paths = {encode_peaks_path(acc, assembly) for acc in encode.get("peaks", {}).values()}
+    paths |= {encode_peaks_path(acc, assembly) for acc in encode.get("exclude_regions", [])}
+    paths |= {encode_signal_path(acc, assembly) for acc in encode.get("signal", {}).values()}
     if encode.get("genome"):
         paths.add(genome_path(encode["genome"]))
     return paths

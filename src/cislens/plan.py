@@ -152,7 +152,7 @@ def _require_split(where: str, settings: Mapping[str, Any]) -> None:
         raise InputError(f"{where}.split: fractions {settings['split']} do not sum to 1")
 
 
-OUTPUTS = ("genomics", "protein", "truth", "planted")
+OUTPUTS = ("genomics", "protein", "truth", "planted", "tracks")
 
 
 class Kind:
@@ -161,6 +161,7 @@ class Kind:
     name = ""
     protein = False  # the MSA branch (workflow/rules/protein.smk) rather than prepare -> train -> ...
     truth_key: str | None = None  # the settings key holding the planted motifs {TF: JASPAR ID}
+    genome = False  # windows on a genome FASTA (real coordinates): genome-browser tracks apply
     description = ""
 
     # -- settings
@@ -222,10 +223,13 @@ class Kind:
     def outputs(self) -> frozenset[str]:
         """Which outputs apply: ``genomics`` (prepare -> train -> interpret -> report) or ``protein``
         (the MSA branch); ``truth`` (planted motifs: motifs.meme, attribution AUROC, the attribution
-        heat map); ``planted`` (a simulated protein family: alignment, contacts and effects made)."""
+        heat map); ``planted`` (a simulated protein family: alignment, contacts and effects made);
+        ``tracks`` (windows with genomic coordinates: bigWig tracks of predictions and contributions)."""
         names = {"protein" if self.protein else "genomics"}
         if self.truth_key is not None:
             names.add("truth")
+        if self.genome and not self.protein:
+            names.add("tracks")
         return frozenset(names)
 
     def applies(self, output: str) -> bool:
@@ -289,6 +293,7 @@ class SyntheticCode(Kind):
 
 class Peaks(Kind):
     name = "peaks"
+    genome = True
     description = "peak files (paths or ENCODE accessions) on a genome FASTA"
 
     def settings(
@@ -303,6 +308,7 @@ class Peaks(Kind):
 
         _require_hold_out(where, settings)
         peak_files(settings)  # two files that would name the same task
+        _require_signal_negatives(where, settings)
 
     def preflight(self, dataset: str, settings: Mapping[str, Any]) -> None:
         from .preflight import check_peak_inputs
@@ -315,6 +321,8 @@ class Peaks(Kind):
     def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
         from .data.peaks import peak_files
 
+        if settings.get("signal"):
+            return len(settings["signal"])  # one regression task per track
         return len(peak_files(settings))  # one task per peak file
 
     def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
@@ -323,12 +331,17 @@ class Peaks(Kind):
         inputs = super().inputs(settings, dataset)
         inputs["peaks"] = list(peak_files(settings).values())
         inputs["genome"] = settings["genome"]
+        if settings.get("signal"):
+            inputs["signal"] = list(settings["signal"].values())
+        if settings["exclude_regions"]:
+            inputs["exclude_regions"] = list(settings["exclude_regions"])
         return inputs
 
 
 class SyntheticGenome(Kind):
     name = "synthetic_genome"
     truth_key = "motifs"
+    genome = True
     description = "a generated genome with planted motif sites and their peaks"
 
     def check(self, where: str, settings: Mapping[str, Any]) -> None:
@@ -340,18 +353,36 @@ class SyntheticGenome(Kind):
             raise InputError(f"{where}: hold-out {unknown} not among the generated {names[0]}..{names[-1]}")
         if settings["peak_width"][0] < 60:
             raise InputError(f"{where}.peak_width: peaks narrower than 60 bp leave no room for motifs")
+        _require_signal_negatives(where, settings)
+        amplitudes = (settings.get("signal") or {}).get("amplitudes") or {}
+        unknown = sorted(set(amplitudes) - set(settings["motifs"]))
+        if unknown:
+            planted = sorted(settings["motifs"])
+            raise InputError(f"{where}.signal.amplitudes: {unknown} are not planted motifs ({planted})")
 
     def window(self, settings: Mapping[str, Any]) -> int | None:
         return int(settings["width"])
 
     def n_tasks(self, settings: Mapping[str, Any]) -> int | None:
+        if settings.get("signal") is not None:
+            return 1  # the one generated track
         return len(settings["motifs"])  # one peak set per planted TF
 
     def inputs(self, settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
         made = f"{RESULTS}/{dataset}/inputs"
         inputs = super().inputs(settings, dataset)
         inputs.update(genome=f"{made}/genome.fa", planted=f"{made}/planted.bed", peaks=f"{made}/peaks")
+        if settings.get("signal") is not None:
+            inputs["signal"] = f"{made}/signal.bw"
+        if settings["exclude_regions"]:
+            inputs["exclude_regions"] = list(settings["exclude_regions"])
         return inputs
+
+
+def _require_signal_negatives(where: str, settings: Mapping[str, Any]) -> None:
+    """Shuffled negatives have no place on the genome, hence no signal to regress on."""
+    if settings.get("signal") is not None and settings["negatives"] == "dinuc_shuffle":
+        raise InputError(f"{where}.negatives: dinuc_shuffle negatives have no signal; use gc_matched or none")
 
 
 def _h5_shapes(path: str) -> tuple[int | None, int | None] | None:
@@ -522,6 +553,12 @@ def prepare_inputs(settings: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     return kind_of(settings).inputs(settings, dataset)
 
 
+def tracks_apply(config: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
+    """Whether the tracks stage runs for a dataset: ``tracks.enabled`` and a kind on a genome."""
+    enabled = (config.get("tracks") or {}).get("enabled", _schema.default("tracks", "enabled"))
+    return bool(enabled) and kind_of(settings).applies("tracks")
+
+
 def protein_alignment(settings: Mapping[str, Any], dataset: str) -> str:
     return kind_of(settings).alignment(settings, dataset)
 
@@ -670,6 +707,8 @@ def check_dag(config: Mapping[str, Any], plan: Mapping[str, Mapping[str, Any]], 
         check_task_index(config, name, kind.n_tasks(entry["settings"]))
         check_model_fits(config, name, entry["variants"], kind.window(entry["settings"]))
         check_modisco_source(config, entry["variants"])
+        if tracks_apply(config, entry["settings"]):
+            check_tracks_method(config, entry["variants"])
 
 
 def check_modisco_source(config: Mapping[str, Any], variants: Sequence[str]) -> None:
@@ -693,6 +732,21 @@ def check_modisco_source(config: Mapping[str, Any], variants: Sequence[str]) -> 
                     f"modisco.source: deep_lift_shap has no rule for attention ({variant}); "
                     "use integrated_gradients, saliency or ism"
                 )
+
+
+def check_tracks_method(config: Mapping[str, Any], variants: Sequence[str]) -> None:
+    """The contribution tracks' method must explain every variant's model (DeepSHAP: no attention)."""
+    from .tracks.layout import contribution_method
+
+    method = contribution_method(config.get("tracks") or {}, config.get("attribution") or {})
+    if method != "deep_lift_shap":
+        return
+    for variant in variants:
+        if cfg.parse_variant(config, variant)[0]["arch"] == "cnn_attention":
+            raise InputError(
+                f"tracks.method: deep_lift_shap has no rule for attention ({variant}); set tracks.method "
+                "to saliency, integrated_gradients or ism"
+            )
 
 
 def build_plan(

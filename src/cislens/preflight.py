@@ -82,6 +82,12 @@ def check_peak_inputs(dataset: str, settings: Mapping[str, Any]) -> None:
                     f"config: datasets.{dataset}.{key}: {', '.join(absent)} not in the genome {genome} "
                     f"(its index has {len(sizes)} contigs, e.g. {', '.join(list(sizes)[:3])})"
                 )
+    for task, path in (settings.get("signal") or {}).items():
+        if path not in pending:
+            require_file(path, f"signal bigWig for task {task!r}:", dataset)
+    for path in settings.get("exclude_regions") or []:
+        if path not in pending:
+            require_file(path, "exclude_regions BED", dataset)
     cache = _load_cache()
     changed = False
     for task, path in peak_files(settings).items():

@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cislens.hpc.profile import GPU_RULES as PROFILE_GPU_RULES
 from tests.support import testcluster
 
 from ..conftest import ROOT
@@ -39,7 +40,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SNAKEFILE = str(ROOT / "workflow" / "Snakefile")
-GPU_RULES = {"train", "attribute", "gia", "modisco"}
+GPU_RULES = set(PROFILE_GPU_RULES)  # of those, this run submits train, attribute, gia and modisco
 # Status polling: fast enough for a test (the plugin waits 40 s before its first check by default).
 FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5")
 

@@ -113,7 +113,8 @@ def write_config(path: Path, config: dict) -> Path:
 def test_dry_run_lists_every_stage(tmp_path: Path) -> None:
     result = snakemake(tmp_path, ROOT / "config" / "config.yaml", "-n")
     assert result.returncode == 0, result.stderr[-2000:]
-    for rule in ("prepare", "train", "attribute", "filters", "tomtom", "gia", "variant_effects", "report"):
+    stages = ("prepare", "train", "attribute", "filters", "tomtom", "gia", "variant_effects", "tracks")
+    for rule in (*stages, "report"):
         assert f"rule {rule}:" in result.stdout, rule
 
 
@@ -354,6 +355,29 @@ def test_tiny_variant_effects_and_predictions(tiny_run: tuple[Path, Path]) -> No
     assert len(line) == 1 and line["variants_scored"].iloc[0] == len(effects)
 
 
+def test_tiny_tracks_are_genome_browser_bigwigs(tiny_run: tuple[Path, Path]) -> None:
+    """The tracks rule on the genome dataset: a prediction and a contribution bigWig per task, with
+    the genome's chromosome sizes as header, listed in tracks.txt and in the report."""
+    import pyBigWig
+
+    from cislens.data.genome import chrom_sizes
+    from cislens.tracks.layout import read_listing
+
+    tmp_path, _ = tiny_run
+    folder = tmp_path / "results" / "genome" / "cnn_small__standard" / "tracks"
+    files = sorted(p.name for p in folder.glob("*.bw"))
+    assert files == [f"{kind}.{tf}.bw" for kind in ("contribution", "prediction") for tf in ("CEBPB", "SP1")]
+    assert sorted(s["bigDataUrl"] for s in read_listing(folder / "tracks.txt")) == files
+    sizes = chrom_sizes(tmp_path / "results" / "genome" / "inputs" / "genome.fa")
+    with pyBigWig.open(str(folder / "prediction.CEBPB.bw")) as bw:
+        assert bw.chroms() == sizes
+        covered = bw.intervals("chr4")  # the test chromosome carries the predictions
+        assert covered and all(0 <= value <= 1 for _, _, value in covered)
+    assert not (tmp_path / "results" / "multi" / "cnn_small__standard" / "tracks").exists()  # no genome
+    report = (tmp_path / "results" / "genome" / "report.html").read_text()
+    assert "<section id='tracks'>" in report and "prediction.CEBPB.bw" in report
+
+
 def test_report_regenerates_from_files_without_training(tiny_run: tuple[Path, Path]) -> None:
     tmp_path, configfile = tiny_run
     report = tmp_path / "results" / "multi" / "report.html"
@@ -465,7 +489,9 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
                 "return [...document.querySelectorAll('section')]"
                 ".map(s => [s.id, s.querySelector('h2').textContent])"
             )
-            scored = "score" in yaml.safe_load(configfile.read_text())["datasets"][dataset]
+            entry = yaml.safe_load(configfile.read_text())["datasets"][dataset]
+            scored = "score" in entry
+            on_genome = entry["kind"] in ("peaks", "synthetic_genome")  # genome-browser tracks
             assert [sid for sid, _ in sections] == [
                 "dataset",
                 "variants",
@@ -475,6 +501,7 @@ def test_report_renders_in_headless_chromium(run: str, request: pytest.FixtureRe
                 "gia",
                 "modisco",
                 *(["variant_effects"] if scored else []),
+                *(["tracks"] if on_genome else []),
                 "provenance",
             ], sections
             images = driver.execute_script(

@@ -357,3 +357,62 @@ def test_config_points_accessions_at_the_download_cache(tmp_path: Path, monkeypa
     settings = dataset_settings(config, "enc")
     assert settings["peaks"] == {"ENCFF001AAA": "resources/encode/mm10/ENCFF001AAA.bed.gz"}
     assert settings["genome"] == str(tmp_path / "g.fa")
+
+
+def test_signal_and_blacklist_accessions(server: Server, tmp_path: Path, monkeypatch) -> None:
+    import pyBigWig
+
+    track = tmp_path / "made.bw"
+    handle = pyBigWig.open(str(track), "w")
+    handle.addHeader([("chr1", 5000)])
+    handle.addEntries(["chr1"], [100], ends=[200], values=[3.5])
+    handle.close()
+    body = track.read_bytes()
+    file_object(server, "ENCFF003CCC", body, file_format="bigWig", output_type="fold change over control")
+    out = tmp_path / "resources" / "ENCFF003CCC.bigWig"
+    code = encode_main(
+        ["signal", "ENCFF003CCC", "--assembly", "GRCh38", "--out", str(out), "--base-url", server.url]
+    )
+    assert code == 0 and out.read_bytes() == body  # md5-checked, and a bigWig pyBigWig reads
+    with pyBigWig.open(str(out)) as bw:
+        assert bw.values("chr1", 150, 151) == [3.5]
+    assert json.loads((out.parent / "ENCFF003CCC.json").read_text())["file_format"] == "bigWig"
+    file_object(server, "ENCFF004DDD", b"chr1\t1\t2\n")  # a BED is not a signal track
+    with pytest.raises(InputError, match="file_format 'bed' is not a bigWig file"):
+        fetch_peaks(
+            "ENCFF004DDD", None, tmp_path / "s", tmp_path / "m", base_url=server.url, output_types=[],
+            file_format="bigWig",
+        )  # fmt: skip
+    with pytest.raises(InputError, match="ENCSR000XYZ: name the bigWig file by its ENCFF accession"):
+        fetch_peaks("ENCSR000XYZ", None, tmp_path / "s", tmp_path / "m", base_url=server.url,
+                    output_types=[], file_format="bigWig")  # fmt: skip
+
+    monkeypatch.chdir(tmp_path)
+    config = {
+        "datasets": {
+            "enc": {
+                "kind": "peaks",
+                "peaks": {"CTCF": "ENCFF001AAA"},
+                "signal": {"CTCF": "ENCFF003CCC", "local": "mine.bw"},
+                "exclude_regions": ["ENCFF356LFX", "mine.bed"],
+                "genome": "GRCh38",
+                "valid_chroms": ["chr2"],
+                "test_chroms": ["chr3"],
+            }
+        },
+        "variants": [],
+    }
+    settings = dataset_settings(config, "enc")
+    assert settings["signal"] == {"CTCF": "resources/encode/GRCh38/ENCFF003CCC.bigWig", "local": "mine.bw"}
+    assert settings["exclude_regions"] == ["resources/encode/GRCh38/ENCFF356LFX.bed.gz", "mine.bed"]
+    assert settings["encode"]["signal"] == {"CTCF": "ENCFF003CCC"}
+    assert settings["encode"]["exclude_regions"] == ["ENCFF356LFX"]
+    # The DAG-time check skips the downloads and names the missing local files.
+    with pytest.raises(InputError, match=r"signal bigWig for task 'local': mine\.bw does not exist"):
+        check_dataset_inputs("enc", settings)
+    (tmp_path / "mine.bw").write_bytes(body)
+    with pytest.raises(InputError, match=r"exclude_regions BED mine\.bed does not exist"):
+        check_dataset_inputs("enc", settings)
+    config["datasets"]["enc"]["signal"] = {"CTCF": "ENCSR000XYZ"}
+    with pytest.raises(InputError, match="signal: ENCSR000XYZ is an experiment; name its file"):
+        dataset_settings(config, "enc")

@@ -68,3 +68,27 @@ def test_protein_rows_order_precision_then_effects_and_skip_bookkeeping(tmp_path
     table = summary.aggregate(trials)
     assert table.loc[0, "n_trials"] == 2 and table.loc[0, "precision_L_sep6_mean"] == 0.5
     assert mean_sd_table(table).loc[0, "dms_spearman"] == "0.700 ± 0.000"
+
+
+def test_tracks_section_lists_every_track_of_every_variant(tmp_path: Path) -> None:
+    from cislens.report.genomics_page import tracks_section
+    from cislens.tracks.layout import Track, write_listing
+
+    folders = []
+    for variant in ("a__standard", "b__standard"):
+        folder = tmp_path / variant / "tracks"
+        folder.mkdir(parents=True)
+        tracks = [
+            Track("prediction", "CTCF", "prediction.CTCF.bw", f"{variant} CTCF prediction"),
+            Track("contribution", "CTCF", "contribution.CTCF.bw", f"{variant} CTCF contribution"),
+        ]
+        write_listing(folder / "tracks.txt", tracks, prefix=variant)
+        folders.append(folder)
+    section = tracks_section(folders)
+    assert section is not None and section.title == "Genome-browser tracks"
+    for folder in folders:
+        assert (
+            f"{folder}/prediction.CTCF.bw" in section.body
+            and f"{folder}/contribution.CTCF.bw" in section.body
+        )
+    assert tracks_section([tmp_path / "absent"]) is None  # no listing: no section

@@ -117,6 +117,7 @@ def test_evaluate_predictions_regression():
     out = evaluate_predictions(y, y**3, ["t"], task_type="regression")
     assert out["per_task"][0]["spearman"] == pytest.approx(1.0)
     assert out["pearson_mean"] < 1.0
+    assert out["mse_mean"] == out["per_task"][0]["mse"] == pytest.approx(np.mean((y - y**3) ** 2))
 
 
 def test_evaluate_model_uses_model_output():

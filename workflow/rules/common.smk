@@ -49,6 +49,10 @@ FIGURES = cislens_plan.applicable_figures(config)
 PROTEIN = [name for name in DATASETS if cislens_plan.is_protein(SETTINGS[name])]
 GENOMICS = [name for name in DATASETS if name not in PROTEIN]
 PROTEIN_MODELS = sorted({model for name in PROTEIN for model in VARIANTS[name]})
+# Datasets on a genome (cislens.plan: Kind.genome) get genome-browser tracks unless tracks.enabled is off.
+TRACKS = [
+    name for name in GENOMICS if cislens_plan.tracks_apply(config, SETTINGS[name])
+]
 
 
 def alternatives(names):
@@ -93,7 +97,15 @@ def attribution_methods():
 
 def all_targets():
     reports = [f"{RESULTS}/{dataset}/report.html" for dataset in DATASETS]
-    return reports + [f"{RESULTS}/summary.tsv"]
+    tracks = [d for dataset in TRACKS for d in track_dirs(dataset)]
+    return reports + [f"{RESULTS}/summary.tsv"] + tracks
+
+
+def track_dirs(dataset):
+    """Every results/{dataset}/{variant}/tracks of one dataset (none when tracks do not apply)."""
+    if dataset not in TRACKS:
+        return []
+    return [f"{RESULTS}/{dataset}/{variant}/tracks" for variant in VARIANTS[dataset]]
 
 
 def prepare_inputs(wildcards):
@@ -113,6 +125,8 @@ def trial_outputs(wildcards):
     """What summarise reads of a genomics dataset's trials (and its variants' motif discovery)."""
     dirs = trial_dirs(wildcards.dataset)
     return {
+        "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
+        "gia": [f"{d}/gia/occupancy.tsv" for d in dirs],
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "interpretability": [f"{d}/attribution/interpretability.tsv" for d in dirs],
         "matches": [f"{d}/filters/match_stats.json" for d in dirs],
@@ -156,6 +170,7 @@ def report_inputs(wildcards):
             for d in modisco_dirs(wildcards.dataset)
             for name in ("truth.json", "patterns.tsv", "logos.png")
         ],
+        "tracks": track_dirs(wildcards.dataset),
     }
     return inputs
 
@@ -186,6 +201,8 @@ def protein_trial_outputs(wildcards):
     """What protein_summarise reads of each model trial (results/{dataset}/{model}/{trial})."""
     dirs = trial_dirs(wildcards.dataset)
     return {
+        "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
+        "gia": [f"{d}/gia/occupancy.tsv" for d in dirs],
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "evaluation": [f"{d}/evaluation" for d in dirs],
     }

@@ -1,4 +1,5 @@
-# ENCODE peak files (by file or experiment accession) and reference genomes, downloaded once into
+# ENCODE peak files (by file or experiment accession), signal bigWigs and blacklists (by file accession)
+# and reference genomes, downloaded once into
 # resources/ on the submitting host (cluster nodes are often offline): retries, resume, md5 check,
 # atomic rename, and an overall deadline per file. Each accession is its own job, so Snakemake fetches
 # several in parallel (up to --cores, or --local-cores on a cluster: these are local rules). Datasets name them in `peaks:` / `genome:`; cislens.config maps names to paths.
@@ -43,6 +44,33 @@ rule encode_peaks:
         "{params.python} -m cislens.encode peaks {wildcards.accession:q}"
         " --assembly {wildcards.assembly:q} --out {output.peaks:q} --metadata {output.metadata:q}"
         " --base-url {params.base_url:q} --output-types {params.output_types:q}"
+        " --retries {resources.retries} --timeout {resources.timeout} --deadline {resources.deadline}"
+        " --log {log:q}"
+
+
+rule encode_signal:
+    output:
+        signal=f"{cfg.ENCODE_DIR}/{{assembly}}/{{accession}}.bigWig",
+        metadata=f"{cfg.ENCODE_DIR}/{{assembly}}/{{accession}}.bigWig.json",
+    log:
+        "logs/encode_signal/{assembly}/{accession}.log",
+    wildcard_constraints:
+        assembly="[A-Za-z0-9_.\-]+",
+        accession="ENCFF[0-9]{3}[A-Z]{3}",
+    localrule: True
+    conda:
+        "../../envs/cislens.yaml"
+    resources:
+        retries=ENCODE_RETRIES,
+        timeout=ENCODE_TIMEOUT,
+        deadline=ENCODE_DEADLINE,
+    params:
+        python=ENCODE_PYTHON,
+        base_url=ENCODE["base_url"],
+    shell:
+        "{params.python} -m cislens.encode signal {wildcards.accession:q}"
+        " --assembly {wildcards.assembly:q} --out {output.signal:q} --metadata {output.metadata:q}"
+        " --base-url {params.base_url:q}"
         " --retries {resources.retries} --timeout {resources.timeout} --deadline {resources.deadline}"
         " --log {log:q}"
 

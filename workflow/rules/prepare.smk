@@ -39,6 +39,7 @@ rule synthetic_genome:
         genome=f"{RESULTS}/{{dataset}}/inputs/genome.fa",
         planted=f"{RESULTS}/{{dataset}}/inputs/planted.bed",
         vcf=f"{RESULTS}/{{dataset}}/inputs/variants.vcf",
+        signal=f"{RESULTS}/{{dataset}}/inputs/signal.bw",
         peaks=directory(f"{RESULTS}/{{dataset}}/inputs/peaks"),
     log:
         "logs/synthetic_genome/{dataset}.log",

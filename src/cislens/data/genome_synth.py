@@ -5,7 +5,8 @@ Files written (atomically, bit-identical for a seed): ``genome.fa`` + ``genome.f
 ``peaks/{tf}.narrowPeak`` (track line, 10 columns, summit = centre of the peak's first site of that TF)
 and ``planted.bed`` (chrom, start, end, tf, score = log2-odds of the sampled instance, strand), and
 ``variants.vcf``: truth for the variant-effect stage (:func:`make_truth_vcf`), SNVs and indels at
-planted motif cores (INFO TRUTH=disrupting) and at random positions away from every site (neutral).
+planted motif cores (INFO TRUTH=disrupting) and at random positions away from every site (neutral), and
+``signal.bw``: a track made from the planted sites with a known amplitude per TF (:func:`write_signal`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import schema
 from ..io import atomic_open
 
 _LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
@@ -66,6 +68,7 @@ def make_synthetic_genome(
     seed: int = 0,
     chrom_prefix: str = "chr",
     co_occurrence: float = 0.2,
+    signal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the synthetic genome, per-TF peaks and planted sites; return their paths.
 
@@ -145,12 +148,66 @@ def make_synthetic_genome(
             handle.write(f"{chroms[c]}\t{s}\t{e}\t{tf}\t{score:.3f}\t{strand}\n")
     vcf_path = outdir / "variants.vcf"
     make_truth_vcf(genome_path, planted_path, ppms, vcf_path, seed=seed)
+    signal_path = outdir / "signal.bw"
+    sites = [(chroms[c], s, e, tf) for c, s, e, tf, _, _ in sorted(planted, key=lambda r: (r[0], r[1]))]
+    options = {**schema.defaults("definitions", "synthetic_genome", "signal"), **(signal or {})}
+    write_signal(signal_path, {name: chrom_length for name in chroms}, sites, tfs, seed=seed, **options)
     return {
         "genome": str(genome_path),
         "peaks": peak_paths,
         "planted": str(planted_path),
         "vcf": str(vcf_path),
+        "signal": str(signal_path),
     }
+
+
+def site_amplitudes(tfs: list[str], amplitudes: dict[str, float] | None = None) -> dict[str, float]:
+    """Signal each planted site of a TF adds: the given ones, else 1, 2, ... in the TFs' order."""
+    given = dict(amplitudes or {})
+    return {tf: float(given.get(tf, k + 1)) for k, tf in enumerate(tfs)}
+
+
+def write_signal(
+    path: str | os.PathLike,
+    sizes: dict[str, int],
+    sites: list[tuple[str, int, int, str]],
+    tfs: list[str],
+    *,
+    footprint: int,
+    background: float,
+    noise: float,
+    seed: int,
+    amplitudes: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """A bigWig whose signal is a known function of the planted sites (settings: the config schema's
+    ``synthetic_genome.signal``): ``background`` everywhere, plus,
+    over ``footprint`` bases either side of each site's centre, its TF's amplitude times
+    max(0, 1 + noise x N(0, 1)) (additive where footprints overlap). Ground truth for regression: a
+    model's effect for a motif should rank the TFs as their amplitudes do. Returns the amplitudes."""
+    import pyBigWig
+
+    from ..io import atomic_path
+
+    scale = site_amplitudes(tfs, amplitudes)
+    rng = np.random.default_rng([seed, 0x5167])  # its own stream: the genome, peaks and VCF are unchanged
+    tracks = {chrom: np.full(size, background, dtype=np.float64) for chrom, size in sizes.items()}
+    for chrom, start, end, tf in sites:
+        centre = (start + end) // 2
+        lo, hi = max(0, centre - footprint), min(sizes[chrom], centre + footprint)
+        tracks[chrom][lo:hi] += scale[tf] * max(0.0, 1.0 + noise * float(rng.standard_normal()))
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        handle.addHeader(list(sizes.items()))
+        for chrom, values in tracks.items():
+            values = values.astype(np.float32)
+            change = np.flatnonzero(np.diff(values)) + 1
+            starts = np.concatenate([[0], change]).astype(np.int64)
+            ends = np.concatenate([change, [len(values)]]).astype(np.int64)
+            handle.addEntries(
+                [chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=values[starts].tolist()
+            )
+        handle.close()
+    return scale
 
 
 TRUTH_INFO = [

@@ -166,14 +166,24 @@ def build_peaks_dataset(
     test_chroms: Sequence[str] = (),
     seed: int = 0,
     truth: tuple[str, dict[str, np.ndarray]] | None = None,
+    signal: dict[str, str] | None = None,
+    signal_target: dict[str, Any] | None = None,
+    exclude_regions: Sequence[str] = (),
 ) -> Dataset:
-    """Build the multi-task peaks Dataset; byte-identical for the same inputs and seed."""
+    """Build the multi-task peaks Dataset; byte-identical for the same inputs and seed.
+
+    ``signal`` ({task: bigWig}) makes the targets quantitative (:mod:`.signal`; ``signal_target``: stat,
+    width, log1p, normalise) over the union of the peak windows and the negatives; ``exclude_regions``
+    (BED files: the ENCODE blacklist) drops every window and negative overlapping them, counted.
+    """
     if not peak_files:
         raise InputError("no peak files given")
     if negatives not in NEGATIVE_MODES:
         raise InputError(f"negatives must be one of {NEGATIVE_MODES}, got {negatives!r}")
     if negative_ratio < 0:
         raise InputError(f"negative_ratio must be >= 0, got {negative_ratio}")
+    if signal and negatives == "dinuc_shuffle":
+        raise InputError("negatives: dinuc_shuffle has no genomic signal; use gc_matched or none with signal")
     both = sorted(set(valid_chroms) & set(test_chroms))
     if both:
         raise InputError(f"chromosome(s) {', '.join(both)} listed in both valid_chroms and test_chroms")
@@ -189,6 +199,7 @@ def build_peaks_dataset(
     }
     raw = {task: read_peaks(path) for task, path in peak_files.items()}
     summary["peaks_read"] = {task: len(df) for task, df in raw.items()}
+    excluded = _read_regions(exclude_regions)
 
     fasta = ensure_fasta(genome, workdir)
     sizes = chrom_sizes(fasta)
@@ -206,6 +217,9 @@ def build_peaks_dataset(
         frames.append(win[["chrom", "start", "end", "name", "task"]])
     win = pd.concat(frames, ignore_index=True)
     win, summary["dropped_off_chrom"] = drop_off_chrom(win, sizes)
+    if excluded is not None:
+        hit = overlaps_any(win, excluded)
+        win, summary["dropped_excluded_regions"] = win[~hit].reset_index(drop=True), int(hit.sum())
     labels = np.zeros((len(win), len(tasks)), dtype=np.float32)
     labels[np.arange(len(win)), win["task"].to_numpy()] = 1
     for t, task in enumerate(tasks):
@@ -221,8 +235,12 @@ def build_peaks_dataset(
     summary["multi_label_windows"] = int((labels.sum(axis=1) > 1).sum())
 
     neg, x_neg = _make_negatives(
-        negatives, negative_ratio, win, x_pos, fasta, sizes, raw, seed, max_n_fraction, summary
+        negatives, negative_ratio, win, x_pos, fasta, sizes, raw, seed, max_n_fraction, summary, excluded
     )
+    if excluded is not None and len(neg):
+        hit = overlaps_any(neg, excluded)  # gc_matched negatives avoid them already: a guard
+        neg, x_neg = neg[~hit].reset_index(drop=True), x_neg[~hit]
+        summary["dropped_excluded_negatives"] = int(hit.sum())
     rows = pd.concat([win[["chrom", "start", "end", "name"]].assign(shuffled=False), neg], ignore_index=True)
     y = np.concatenate([labels, np.zeros((len(neg), len(tasks)), dtype=np.float32)])
     order = genomic_order(rows)
@@ -244,6 +262,12 @@ def build_peaks_dataset(
         index = chromosome_split(rows["chrom"].to_numpy(str), list(valid_chroms), list(test_chroms))
     else:
         index = random_split(len(rows), seed=seed)
+    if signal:
+        y, tasks = _signal_targets(signal, signal_target or {}, rows, index["train"], summary), list(signal)
+        summary["peak_sets"], summary["tasks"] = (
+            summary["tasks"],
+            tasks,
+        )  # regions from peaks, targets from tracks
     splits = {}
     for name in SPLITS:
         idx = index[name]
@@ -263,10 +287,48 @@ def build_peaks_dataset(
         name: int((s.y.max(axis=1) > 0).sum()) if len(s) else 0 for name, s in splits.items()
     }
     summary["split_chroms"] = {name: sorted(set(s.chrom.tolist())) for name, s in splits.items()}
-    summary["single_class_tasks"] = check_splits(
-        splits, tasks, source=", ".join(str(p) for p in peak_files.values())
-    )
+    source = ", ".join(str(p) for p in peak_files.values())
+    if signal:
+        summary["task_type"] = "regression"
+        for name, split in splits.items():
+            if len(split) == 0:
+                raise InputError(f"{source}: the {name} split is empty (check valid_chroms/test_chroms)")
+    else:
+        summary["single_class_tasks"] = check_splits(splits, tasks, source=source)
     return Dataset(splits=splits, tasks=tasks, kind="peaks", seed=seed, summary=summary)
+
+
+def _read_regions(paths: Sequence[str]) -> pd.DataFrame | None:
+    """The union of the exclusion BED files (chrom, start, end), or None without any."""
+    if not paths:
+        return None
+    frames = [read_peaks(path)[["chrom", "start", "end"]] for path in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _signal_targets(
+    signal: dict[str, str],
+    settings: dict[str, Any],
+    rows: pd.DataFrame,
+    train: np.ndarray,
+    summary: dict[str, Any],
+) -> np.ndarray:
+    """(N, tracks) targets of every row (positives and negatives), normalised on the train rows."""
+    from .. import schema
+    from . import signal as bigwig
+
+    settings = {**schema.defaults("definitions", "signal_target"), **settings}
+    chroms = sorted(set(rows["chrom"].tolist()))
+    for path in signal.values():
+        bigwig.check_contigs(path, chroms, source="windows")
+    stat, width = str(settings["stat"]), settings["width"]
+    raw = bigwig.signal_matrix(signal, rows, stat, width)
+    y, stats = bigwig.normalise(raw, train, bool(settings["log1p"]), str(settings["normalise"]), list(signal))
+    summary["signal"] = {
+        task: {"path": str(path), "stat": stat, "width": width, **stats[task]}
+        for task, path in signal.items()
+    }
+    return y
 
 
 def check_splits(splits: dict[str, Split], tasks: list[str], source: str) -> list[str]:
@@ -293,8 +355,10 @@ def _make_negatives(
     seed: int,
     max_n_fraction: float,
     summary: dict[str, Any],
+    excluded: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Negative rows (chrom, start, end, name, shuffled) and their uint8 one-hot windows."""
+    """Negative rows (chrom, start, end, name, shuffled) and their uint8 one-hot windows; gc_matched
+    negatives avoid every peak and the ``excluded`` regions."""
     empty = pd.DataFrame(
         {
             "chrom": pd.Series([], dtype=str),
@@ -309,7 +373,8 @@ def _make_negatives(
         summary["negatives_made"] = 0
         return empty, np.zeros((0, *x_pos.shape[1:]), dtype=np.uint8)
     if mode == "gc_matched":
-        exclude = pd.concat([df[["chrom", "start", "end"]] for df in raw.values()], ignore_index=True)
+        avoid = [df[["chrom", "start", "end"]] for df in raw.values()]
+        exclude = pd.concat(avoid + ([excluded] if excluded is not None else []), ignore_index=True)
         exclude = exclude[exclude["chrom"].isin(list(sizes))]
         neg = gc_matched(win, fasta, sizes, ratio, seed, exclude, max_n_fraction=max_n_fraction)
         x_neg = fetch_onehot(fasta, neg)

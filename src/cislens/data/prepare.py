@@ -32,7 +32,7 @@ def build(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str |
     from .validate import validate_dataset
 
     dataset = _build(settings, inputs, workdir)
-    declared = str(settings.get("task_type", "auto"))
+    declared = str(settings.get("task_type") or dataset.summary.get("task_type") or "auto")
     source = str(settings.get("path") or f"{settings['kind']} dataset")
     check = validate_dataset(dataset, declared=declared, source=source)
     if "task_type" in dataset.summary:  # a builder of given labels (h5): the type travels to training
@@ -93,7 +93,9 @@ def build_synthetic_code(
 def build_peaks(settings: Mapping[str, Any], inputs: Mapping[str, Any], workdir: str | Path) -> Dataset:
     from .peaks import peak_files
 
-    return _windows(settings, peak_files(settings), inputs, workdir, truth=None)
+    return _windows(
+        settings, peak_files(settings), inputs, workdir, truth=None, signal=settings.get("signal")
+    )
 
 
 def build_synthetic_genome(
@@ -101,7 +103,17 @@ def build_synthetic_genome(
 ) -> Dataset:
     files = {tf: str(Path(inputs["peaks"]) / f"{tf}.narrowPeak") for tf in settings["motifs"]}
     truth = (str(inputs["planted"]), motifs_by_name(inputs["motifs"], settings["motifs"]))
-    return _windows(settings, files, inputs, workdir, truth=truth)
+    if settings.get("signal") is None:
+        return _windows(settings, files, inputs, workdir, truth=truth)
+    from .genome_synth import site_amplitudes
+
+    dataset = _windows(
+        settings, files, inputs, workdir, truth=truth, signal={"signal": str(inputs["signal"])}
+    )
+    dataset.summary["signal_amplitudes"] = site_amplitudes(
+        list(settings["motifs"]), settings["signal"].get("amplitudes")
+    )
+    return dataset
 
 
 def _windows(
@@ -110,8 +122,10 @@ def _windows(
     inputs: Mapping[str, Any],
     workdir: str | Path,
     truth: Any,
+    signal: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """Windows around peaks (real or generated) on a genome, with negatives and a chromosome hold-out."""
+    """Windows around peaks (real or generated) on a genome, with negatives and a chromosome hold-out;
+    regression targets from ``signal`` ({task: bigWig}) when given."""
     from .peaks_dataset import build_peaks_dataset
 
     dataset = build_peaks_dataset(
@@ -129,6 +143,9 @@ def _windows(
         test_chroms=list(settings["test_chroms"]),
         seed=int(settings["seed"]),
         truth=truth,
+        signal=dict(signal) if signal else None,
+        signal_target=dict(settings["signal_target"]),
+        exclude_regions=list(settings["exclude_regions"]),
     )
     dataset.kind = settings["kind"]
     return dataset

@@ -2,6 +2,7 @@
 
     python -m cislens.encode peaks ENCFF123ABC --assembly GRCh38 --out p.bed.gz --metadata p.json
     python -m cislens.encode peaks ENCFF123ABC ENCSR456DEF --assembly GRCh38 --out dir/   # in parallel
+    python -m cislens.encode signal ENCFF987ZYX --assembly GRCh38 --out s.bigWig --metadata s.json
     python -m cislens.encode genome GRCh38 --url /files/.../@@download/x.fasta.gz --out g.fa.gz
 
 Each file has ``--deadline`` seconds for everything (metadata, attempts, waits). Progress goes to
@@ -59,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
         "--deadline", type=float, default=DEADLINE, help=f"seconds per file, all included ({DEADLINE:g})"
     )
     peaks.add_argument("--jobs", type=int, default=WORKERS, help="accessions fetched at once")
+    signal = sub.add_parser("signal", parents=[common], help="a bigWig signal track by ENCFF accession")
+    signal.add_argument("accession")
+    signal.add_argument("--out", required=True, help="the bigWig file")
+    signal.add_argument("--assembly", help="GRCh38, mm10, ...; 'any' or absent: the file's own")
+    signal.add_argument("--metadata", help="JSON record of what was downloaded (default: beside --out)")
+    signal.add_argument(
+        "--deadline", type=float, default=DEADLINE, help=f"seconds, all included ({DEADLINE:g})"
+    )
     genome = sub.add_parser("genome", parents=[common], help="a reference FASTA by assembly")
     genome.add_argument("assembly")
     genome.add_argument("--out", required=True)
@@ -72,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _metadata_path(out: str) -> Path:
     out_path = Path(out)
-    name = out_path.name.removesuffix(".gz").removesuffix(".bed")
+    name = out_path.name.removesuffix(".gz").removesuffix(".bed").removesuffix(".bigWig")
     return out_path.with_name(f"{name}.json")
 
 
@@ -121,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                 for problem in failed:
                     error(problem)
                 return 1 if failed else 0
+        elif args.what == "signal":
+            assembly = None if args.assembly in (None, "", "any") else args.assembly
+            metadata = args.metadata or _metadata_path(args.out)
+            fetch_peaks(
+                args.accession, assembly, args.out, metadata, base_url=args.base_url, output_types=[],
+                file_format="bigWig", **options,
+            )  # fmt: skip
         else:
             md5 = args.md5 or None  # '' from the rule: unknown, look it up
             fetch_genome(args.assembly, args.url, args.out, base_url=args.base_url, md5=md5, **options)

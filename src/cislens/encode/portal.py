@@ -116,9 +116,13 @@ def resolve_peak_file(
     assembly: str | None,
     base_url: str,
     output_types: Sequence[str],
+    file_format: str = "bed",
     **fetch: Any,
 ) -> tuple[dict[str, Any], str | None]:
-    """(file object to download, experiment accession or None) for a file or experiment accession."""
+    """(file object to download, experiment accession or None) for a file or experiment accession;
+    ``file_format`` "bigWig" takes a signal track's file accession (experiments name many tracks)."""
+    if file_format != "bed" and not FILE_RE.match(accession):
+        raise InputError(f"{accession}: name the {file_format} file by its ENCFF accession")
     if FILE_RE.match(accession):
         meta = file_object(accession, base_url, **fetch)
         experiment = None
@@ -136,10 +140,12 @@ def resolve_peak_file(
         experiment = accession
     else:
         raise InputError(f"{accession}: not an ENCODE file (ENCFF...) or experiment (ENCSR...) accession")
-    if meta.get("file_format") != "bed":
+    if meta.get("file_format") != file_format:
+        wanted = "a BED peak file" if file_format == "bed" else f"a {file_format} file"
+        hint = "name the experiment's bed narrowPeak file, or the experiment" if file_format == "bed" else ""
         raise InputError(
-            f"{meta.get('accession', accession)}: file_format {meta.get('file_format')!r} is not a BED peak "
-            "file (name the experiment's bed narrowPeak file, or the experiment)"
+            f"{meta.get('accession', accession)}: file_format {meta.get('file_format')!r} is not {wanted}"
+            + (f" ({hint})" if hint else "")
         )
     if assembly is not None and meta.get("assembly") not in (None, assembly):
         raise InputError(f"{meta.get('accession', accession)}: assembly {meta['assembly']} is not {assembly}")
@@ -161,12 +167,14 @@ def fetch_peaks(
     deadline: float | Deadline = DEADLINE,
     backoff: float = 1.0,
     log: Log = _quiet,
+    file_format: str = "bed",
 ) -> Path:
-    """Download an ENCODE peak file (or an experiment's chosen one) to ``out``, md5-checked, metadata
-    and download together within ``deadline`` seconds."""
+    """Download an ENCODE peak file (or an experiment's chosen one; or, with ``file_format`` "bigWig",
+    a signal track) to ``out``, md5-checked, metadata and download together within ``deadline``
+    seconds."""
     deadline = as_deadline(deadline)
     fetch = {"retries": retries, "timeout": timeout, "deadline": deadline, "backoff": backoff, "log": log}
-    meta, experiment = resolve_peak_file(accession, assembly, base_url, output_types, **fetch)
+    meta, experiment = resolve_peak_file(accession, assembly, base_url, output_types, file_format, **fetch)
     url = _url(base_url, meta["href"])
     log(
         f"{accession}: {meta.get('accession')} ({meta.get('output_type')}, {meta.get('file_type')}, "

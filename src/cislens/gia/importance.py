@@ -101,3 +101,16 @@ def own_task_rank(table: pd.DataFrame, own: Mapping[str, str] | None = None) -> 
         rows, columns=["motif", "task", "rank", "effect_mean", "runner_up", "runner_up_effect"]
     )
     return int((frame["rank"] == 1).sum()), frame
+
+
+def amplitude_agreement(occupancy: pd.DataFrame, amplitudes: Mapping[str, float]) -> float | None:
+    """Spearman correlation between each motif's mean GIA effect (over tasks, strands and positions)
+    and the amplitude its sites add to a synthetic signal: does the model rank the motifs as the data
+    were made? None with fewer than three of the motifs tested."""
+    from scipy.stats import spearmanr
+
+    tested = occupancy[occupancy["motif"].isin(list(amplitudes))]
+    effects = tested.groupby("motif")["effect_mean"].mean()
+    if len(effects) < 3:
+        return None
+    return float(spearmanr(effects.to_numpy(), [amplitudes[m] for m in effects.index]).statistic)

@@ -22,7 +22,7 @@ import yaml
 from ..io import atomic_open
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "profiles" / "slurm" / "config.yaml"
-GPU_RULES = ("train", "attribute", "gia", "modisco", "variant_effects", "predict")
+GPU_RULES = ("train", "attribute", "gia", "modisco", "variant_effects", "predict", "tracks")
 DEFAULT_DEST = Path("~/.config/snakemake/slurm")
 
 

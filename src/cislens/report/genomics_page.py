@@ -293,6 +293,35 @@ def modisco_section(modisco_dirs: Sequence[Path]) -> Section | None:
     return Section("modisco", "Discovered motifs", "\n".join(parts))
 
 
+def tracks_section(track_dirs: Sequence[Path]) -> Section | None:
+    """The bigWig tracks per variant (tracks.txt's stanzas) and how to load them in a browser."""
+    from ..tracks.layout import LISTING, read_listing
+
+    rows = []
+    for folder in track_dirs:
+        listing = folder / LISTING
+        if not listing.exists():
+            continue
+        for stanza in read_listing(listing):
+            rows.append(
+                {
+                    "variant": folder.parent.name,
+                    "track": stanza.get("track", ""),
+                    "file": str(folder / stanza.get("bigDataUrl", "")),
+                    "description": stanza.get("longLabel", ""),
+                }
+            )
+    if not rows:
+        return None
+    body = (
+        "<p>bigWig tracks of each variant's ensemble over the test windows: the prediction per window and "
+        "the contribution of each observed base. Load the files in IGV or a UCSC track hub "
+        f"(<code>{LISTING}</code> holds trackDb stanzas, <code>bigDataUrl</code> relative to its folder).</p>"
+        + table(pd.DataFrame(rows))
+    )
+    return Section("tracks", "Genome-browser tracks", body)
+
+
 def trials_table(trial_dirs: Sequence[Path]) -> pd.DataFrame:
     """The provenance section's trials: variant, trial, seed, epochs and training time."""
     rows = []
@@ -322,6 +351,7 @@ def write_report(
     inputs: Sequence[str | os.PathLike] = (),
     effect_dirs: Sequence[str | os.PathLike] = (),
     modisco_dirs: Sequence[str | os.PathLike] = (),
+    track_dirs: Sequence[str | os.PathLike] = (),
 ) -> None:
     """Write results/{dataset}/report.html from existing result files only (no training, no models).
 
@@ -337,6 +367,7 @@ def write_report(
         gia_section(trials),
         modisco_section([Path(d) for d in modisco_dirs]),
         variant_effects_section([Path(d) for d in effect_dirs]),
+        tracks_section([Path(d) for d in track_dirs]),
         provenance_section(config, settings, trials_table(trials), [dataset_path, *inputs]),
     ]
     write_page(path, dataset_name, [s for s in sections if s is not None])

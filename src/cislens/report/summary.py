@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,13 @@ def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True) if filled else frames[0]
 
 
-def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dict[str, float | str]:
-    """Metrics of results/{dataset}/{variant}/{trial} as a flat record."""
+def trial_row(
+    trial_dir: str | os.PathLike,
+    truth_threshold: float = 0.1,
+    amplitudes: Mapping[str, float] | None = None,
+) -> dict[str, float | str]:
+    """Metrics of results/{dataset}/{variant}/{trial} as a flat record; with the planted ``amplitudes``
+    of a synthetic signal, how well the GIA effects rank the motifs (``gia_amplitude_spearman``)."""
     path = Path(trial_dir)
     metrics = json.loads((path / "metrics.json").read_text())
     row: dict[str, float | str] = {"variant": path.parent.name, "trial": path.name}
@@ -55,11 +60,21 @@ def trial_row(trial_dir: str | os.PathLike, truth_threshold: float = 0.1) -> dic
                 values = chosen[column].dropna()
                 if len(values):
                     row[f"grad_{column}"] = values.iloc[0]
+    occupancy = path / "gia" / "occupancy.tsv"
+    if amplitudes and occupancy.exists():
+        from ..gia.importance import amplitude_agreement
+
+        rho = amplitude_agreement(pd.read_csv(occupancy, sep="\t"), amplitudes)
+        row["gia_amplitude_spearman"] = np.nan if rho is None else rho
     return row
 
 
-def trial_table(trial_dirs: Sequence[str | os.PathLike], truth_threshold: float = 0.1) -> pd.DataFrame:
-    return pd.DataFrame([trial_row(d, truth_threshold) for d in trial_dirs])
+def trial_table(
+    trial_dirs: Sequence[str | os.PathLike],
+    truth_threshold: float = 0.1,
+    amplitudes: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    return pd.DataFrame([trial_row(d, truth_threshold, amplitudes) for d in trial_dirs])
 
 
 def aggregate(trials: pd.DataFrame) -> pd.DataFrame:

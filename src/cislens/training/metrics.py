@@ -47,9 +47,10 @@ def evaluate_predictions(
                     "task": str(name),
                     "pearson": float(stats.pearsonr(yt, pt)[0]) if varied else float("nan"),
                     "spearman": float(stats.spearmanr(yt, pt)[0]) if varied else float("nan"),
+                    "mse": float(np.mean((yt - pt) ** 2)),
                 }
             )
-    keys = ("auroc", "aupr") if task_type == "binary" else ("pearson", "spearman")
+    keys = ("auroc", "aupr") if task_type == "binary" else ("pearson", "spearman", "mse")
     record: dict[str, Any] = {f"{k}_mean": _nanmean([row[k] for row in per_task]) for k in keys}
     record["per_task"] = per_task
     record["n"] = len(y)
