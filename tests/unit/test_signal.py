@@ -202,3 +202,39 @@ def test_gia_effects_are_scored_against_the_planted_amplitudes(tmp_path: Path) -
     row = trial_row(trial, amplitudes={"A": 1, "B": 2, "C": 3})
     assert row["test_pearson"] == 0.9 and row["gia_amplitude_spearman"] == pytest.approx(0.5)
     assert "gia_amplitude_spearman" not in trial_row(trial)  # no planted signal: no column
+
+
+def test_a_peaks_config_with_signal_builds_a_regression_dataset(genome: dict, tmp_path: Path) -> None:
+    """Through the config: schema defaults for signal_target, prepare's build and its validation."""
+    from cislens.data.prepare import build
+    from cislens.plan import check_settings, dataset_settings, prepare_inputs
+
+    folder = Path(genome["planted"]).parent
+    blacklist = tmp_path / "blacklist.bed"
+    blacklist.write_text("chr1\t0\t15000\n")
+    config = {
+        "datasets": {
+            "d": {
+                "kind": "peaks",
+                "peaks": {tf: str(folder / "peaks" / f"{tf}.narrowPeak") for tf in ("TFA", "TFB")},
+                "genome": genome["genome"],
+                "signal": {"coverage": genome["signal"]},
+                "exclude_regions": [str(blacklist)],
+                "width": 100,
+                "valid_chroms": ["chr2"],
+                "test_chroms": ["chr3"],
+            }
+        },
+        "variants": [],
+    }
+    settings = dataset_settings(config, "d")
+    assert settings["signal_target"] == {"stat": "mean", "width": None, "log1p": True, "normalise": "zscore"}
+    inputs = prepare_inputs(settings, "d")
+    assert inputs["signal"] == [genome["signal"]] and inputs["exclude_regions"] == [str(blacklist)]
+    dataset = build(settings, inputs, tmp_path / "work")
+    assert dataset.tasks == ["coverage"] and dataset.summary["task_type"] == "regression"
+    assert dataset.summary["dropped_excluded_regions"] > 0
+    assert abs(float(dataset.splits["train"].y.mean())) < 1e-4  # z-scored on the training split
+    config["datasets"]["d"]["negatives"] = "dinuc_shuffle"
+    with pytest.raises(InputError, match=r"datasets\.d\.negatives: dinuc_shuffle negatives have no signal"):
+        check_settings("d", dataset_settings(config, "d"))
