@@ -132,7 +132,7 @@ def _msa_family(tmp_path: Path) -> tuple[Path, Path]:
             lambda c, files: c["datasets"].update(
                 family={"kind": "msa", "alignment": str(files[0]), "dms": str(files[1])}
             ),
-            "position 2 is outside the focus sequence (10-17)",
+            "none of its 2 mutants can be scored (2 outside_focus); the focus sequence is residues 10-17",
         ),
         (
             lambda c, files: c["datasets"].update(

@@ -57,7 +57,10 @@ def test_prepare_fit_evaluate_writes_outputs(family, tmp_path):
             dms=family / "dms.csv", label=name,
         )  # fmt: skip
         saved = json.loads((tmp_path / name / "metrics.json").read_text())
-        assert saved["dms_n"] == metrics["dms_n"] > 0
+        assert saved["dms_n"] == metrics["dms_n"] == saved["dms_total"] > 0  # every mutant is covered
+        assert (saved["dms_outside_focus"], saved["dms_insert"], saved["dms_dropped_column"]) == (0, 0, 0)
+        assert saved["dms_score"] == "score"
+        assert set(pd.read_csv(tmp_path / name / "dms.tsv", sep="\t")["coverage"]) == {"scored"}
         assert (tmp_path / name / "dms.tsv").is_file() and (tmp_path / name / "dms.png").is_file()
         if name == "pssm":
             assert "precision_L_sep6" not in metrics  # no couplings, no contact map

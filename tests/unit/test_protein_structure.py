@@ -132,6 +132,36 @@ def test_dms_reader_maps_positions_to_columns(tmp_path):
     assert list(frame["n_mutations"]) == [1, 2, 1]
 
 
+def test_dms_coverage_is_counted_by_reason(tmp_path):
+    """A scan covers more than the aligned domain: uncovered mutants are kept, labelled and left out."""
+    aln = tmp_path / "f.a3m"  # focus M11 K12 t13 (insert) T14 A15 Y16 L17 V18; T14's column is gappy
+    aln.write_text(">q/11-18\nMKtTAYLV\n>h\nMK-AYLV\n>h2\nMR-AY-V\n")
+    msa = read_msa(aln, max_gap_fraction=0.5)
+    assert list(msa.positions) == [11, 12, 15, 16, 17, 18] and list(msa.match_positions) == [
+        11,
+        12,
+        14,
+        15,
+        16,
+        17,
+        18,
+    ]
+    table = tmp_path / "dms.csv"
+    table.write_text("mutant,score\nK12A,1\nT13A,2\nT14S,3\nV20A,4\nK12A:T14S,5\nK12A:V20A,6\nM11W:Y16F,7\n")
+    frame = dms.read_dms(table, msa)
+    assert list(frame["coverage"]) == [
+        "scored", "insert", "dropped_column", "outside_focus", "dropped_column", "outside_focus", "scored",
+    ]  # fmt: skip
+    assert dms.coverage_counts(frame["coverage"]) == {
+        "dms_outside_focus": 2,
+        "dms_insert": 1,
+        "dms_dropped_column": 2,
+    }
+    seqs, where = dms.mutant_batch(msa.seqs[msa.focus], list(frame["mutations"]))
+    assert where == [0, 6]  # only the covered mutants reach a model, multi-mutants when every site is covered
+    assert len(seqs) == 2 and seqs[1][0] == ALPHABET.index("W") and seqs[1][3] == ALPHABET.index("F")
+
+
 def test_dms_wrong_wild_type_is_one_line_error(tmp_path):
     msa = _dms_msa(tmp_path)
     table = tmp_path / "dms.csv"
@@ -141,8 +171,10 @@ def test_dms_wrong_wild_type_is_one_line_error(tmp_path):
     ) as err:
         dms.read_dms(table, msa)
     assert "\n" not in str(err.value)
-    table.write_text("mutant,score\nK40A,1\n")
-    with pytest.raises(InputError, match="position 40 is outside the focus sequence"):
+    table.write_text("mutant,score\nK40A,1\nL41A,2\n")
+    with pytest.raises(
+        InputError, match=r"none of its 2 mutants can be scored \(2 outside_focus\); the focus"
+    ):
         dms.read_dms(table, msa)
     table.write_text("mutant,score\n15K,1\n")
     with pytest.raises(InputError, match="not of the form K15A"):

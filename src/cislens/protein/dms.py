@@ -33,14 +33,23 @@ def parse_mutant(text: str) -> list[tuple[str, int, str]]:
     return out
 
 
+COVERAGE = ("scored", "outside_focus", "insert", "dropped_column")
+
+
 def read_dms(
     path: str | os.PathLike, msa: MSA, *, mutant_column: str = "mutant", score_column: str = "score"
 ) -> pd.DataFrame:
-    """The table with ``mutations`` (list of (alignment column or -1, wt state, mutant state)) added.
+    """The table with ``mutations`` (list of (alignment column or -1, wt state, mutant state)) and
+    ``coverage`` added.
 
-    Positions use the focus sequence's numbering (``msa.first_residue`` for its first residue); a wrong
-    wild-type letter raises a one-line InputError naming the mutant and position. Mutations at
-    positions whose column was filtered out get column -1 (their effect is NaN downstream).
+    Positions use the focus sequence's numbering (``msa.first_residue`` for its first residue). Scans
+    cover whole proteins and alignments a domain, so a mutant the model cannot score is kept and
+    labelled, not an error (as EVcouplings and DeepSequence report coverage): ``outside_focus`` (a
+    position beyond the focus sequence), ``insert`` (a focus residue in no match column: lowercase in
+    the alignment), ``dropped_column`` (its column was filtered out); a multi-mutant scores only when
+    every site does, and takes its first uncovered site's reason in that order. A wrong wild-type letter
+    at a focus position stays a one-line InputError (it signals a numbering offset), as does a table of
+    which no mutant can be scored.
     """
     path = Path(path)
     if not path.is_file():
@@ -50,29 +59,46 @@ def read_dms(
         if column not in frame:
             raise InputError(f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
     column_of = {int(pos): k for k, pos in enumerate(msa.positions) if pos > 0}
+    matched = msa.match_positions if msa.match_positions is not None else msa.positions
+    match_residues = {int(pos) for pos in matched if pos > 0}
     first, sequence = msa.first_residue, msa.focus_sequence
-    parsed = []
+    parsed, coverage = [], []
     for mutant in frame[mutant_column].astype(str):
-        mutations = []
+        mutations, reasons = [], set()
         for wt, pos, mt in parse_mutant(mutant):
             index = pos - first
             if not 0 <= index < len(sequence):
-                raise InputError(
-                    f"{path}: mutant {mutant}: position {pos} is outside the focus sequence "
-                    f"({first}-{first + len(sequence) - 1})"
-                )
+                reasons.add("outside_focus")
+                mutations.append((-1, ALPHABET.index(wt), ALPHABET.index(mt)))
+                continue
             if sequence[index] != wt:
                 raise InputError(
                     f"{path}: mutant {mutant}: position {pos} is {sequence[index]} in the focus sequence, "
                     f"not {wt} (check the numbering offset)"
                 )
+            if pos not in column_of:
+                reasons.add("insert" if pos not in match_residues else "dropped_column")
             mutations.append((column_of.get(pos, -1), ALPHABET.index(wt), ALPHABET.index(mt)))
         parsed.append(mutations)
+        coverage.append(next((r for r in COVERAGE[1:] if r in reasons), "scored"))
+    if coverage and "scored" not in coverage:
+        counts = ", ".join(f"{n} {reason}" for reason, n in pd.Series(coverage).value_counts().items())
+        raise InputError(
+            f"{path}: none of its {len(coverage)} mutants can be scored ({counts}); the focus sequence is "
+            f"residues {first}-{first + len(sequence) - 1}"
+        )
     out = frame.rename(columns={mutant_column: "mutant", score_column: "score"})[["mutant", "score"]].copy()
     out["mutations"] = parsed
     out["n_mutations"] = [len(m) for m in parsed]
+    out["coverage"] = coverage
     out["score"] = pd.to_numeric(out["score"], errors="coerce")
     return out
+
+
+def coverage_counts(coverage: pd.Series) -> dict[str, int]:
+    """``dms_<reason>`` counts of the mutants left out of the correlation, one per reason."""
+    counts = coverage.value_counts()
+    return {f"dms_{reason}": int(counts.get(reason, 0)) for reason in COVERAGE[1:]}
 
 
 def apply_mutations(wild_type: np.ndarray, mutations: list[tuple[int, int, int]]) -> np.ndarray | None:

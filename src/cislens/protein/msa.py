@@ -44,6 +44,8 @@ class MSA:
     the alignment as read (after insertions are dropped, before any column filter); ``positions[k]``
     is the focus residue number in column k (``first_residue``-based, counting insertions) or 0 where
     the focus sequence has a gap. ``focus_sequence`` is the focus's full ungapped sequence, uppercase.
+    ``match_positions`` holds ``positions`` of every match column as read (before column filters), so a
+    residue can be told apart as an insertion (in no match column) or a filtered-out column.
     """
 
     seqs: np.ndarray
@@ -53,6 +55,7 @@ class MSA:
     positions: np.ndarray
     columns: np.ndarray
     first_residue: int = 1
+    match_positions: np.ndarray | None = None
 
     @property
     def n_seqs(self) -> int:
@@ -262,6 +265,7 @@ def read_msa(
         positions=positions,
         columns=np.arange(width),
         first_residue=int(first_residue),
+        match_positions=positions,
     )
     keep = np.ones(width, dtype=bool)
     if max_gap_fraction is not None:

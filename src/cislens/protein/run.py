@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..io import atomic_path, write_json, write_tsv
 from . import contacts as contact_eval
 from . import effects, factored_attention, mg, plots, potts, pssm, vae
-from .dms import read_dms
+from .dms import coverage_counts, read_dms
 from .msa import MSA, neff, read_msa, sequence_weights
 from .params import PottsModel, load_potts, save_potts
 from .structure import column_distances, contact_truth, read_distance_table, read_pdb
@@ -124,6 +124,8 @@ def prepare(
         handle.create_dataset("weights", data=weights)
         handle.create_dataset("positions", data=msa.positions)
         handle.create_dataset("columns", data=msa.columns)
+        if msa.match_positions is not None:
+            handle.create_dataset("match_positions", data=msa.match_positions)
         handle.create_dataset("names", data=np.array(msa.names, dtype=object), dtype=h5py.string_dtype())
         handle.attrs.update(
             focus=msa.focus,
@@ -157,6 +159,7 @@ def load_prepared(path: str | os.PathLike) -> tuple[MSA, np.ndarray]:
             positions=handle["positions"][()],
             columns=handle["columns"][()],
             first_residue=int(handle.attrs["first_residue"]),
+            match_positions=handle["match_positions"][()] if "match_positions" in handle else None,
         )
         weights = handle["weights"][()]
     return msa, weights
@@ -302,7 +305,9 @@ def evaluate(
             predicted = effects.mutation_effects(model, wild_type, list(frame["mutations"]))
         frame["predicted"] = predicted
         rho = effects.spearman(predicted, frame["score"].to_numpy())
-        metrics.update(dms_spearman=rho, dms_n=int(np.isfinite(predicted).sum()), dms_total=len(frame))
+        scored = np.isfinite(predicted) & np.isfinite(frame["score"].to_numpy(dtype=float))
+        metrics.update(dms_spearman=rho, dms_n=int(scored.sum()), dms_total=len(frame), dms_score=dms_score)
+        metrics.update(coverage_counts(frame["coverage"]))
         write_tsv(out_dir / "dms.tsv", frame.drop(columns=["mutations"]))
         plots.plot_dms_scatter(
             predicted, frame["score"].to_numpy(), out_dir / "dms.png", rho=rho, label=label or "model"

@@ -40,6 +40,8 @@ def family_section(
             + f"<p class='note'>Wild type: <code>{html.escape(str(made.get('wild_type', '')))}</code></p>"
         )
     truth = [f"{key}: {settings[key]}" for key in ("pdb", "distance_table", "dms") if settings.get(key)]
+    if settings.get("dms"):
+        truth.append(f"DMS score column: {settings.get('dms_score', 'score')}")
     if truth:
         parts.append(
             f"<p>Truth: {html.escape('; '.join(truth))} (contact when distance < "
@@ -124,7 +126,10 @@ def models_section(summary: pd.DataFrame, trial_dirs: Sequence[Path]) -> Section
     if effects:
         parts += [
             "<h3>Mutation effects</h3><p class='note'>Predicted effect (energy or ELBO difference, "
-            "mutant minus wild type) against the measured DMS score.</p>",
+            "mutant minus wild type) against the measured DMS score. Mutants the alignment does not cover "
+            "are left out of the correlation and counted by reason in the table above (dms_outside_focus: "
+            "beyond the focus sequence; dms_insert: an inserted focus residue; dms_dropped_column: a "
+            "column filtered out for gaps); dms.tsv labels each mutant's coverage.</p>",
             *effects,
         ]
     heads = _trial_figures(trial_dirs, "attention.png", "attention heads")
