@@ -201,8 +201,6 @@ def protein_trial_outputs(wildcards):
     """What protein_summarise reads of each model trial (results/{dataset}/{model}/{trial})."""
     dirs = trial_dirs(wildcards.dataset)
     return {
-        "dataset": f"{RESULTS}/{wildcards.dataset}/dataset.h5",
-        "gia": [f"{d}/gia/occupancy.tsv" for d in dirs],
         "metrics": [f"{d}/metrics.json" for d in dirs],
         "evaluation": [f"{d}/evaluation" for d in dirs],
     }
