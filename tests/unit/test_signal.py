@@ -14,6 +14,8 @@ from cislens.data.peaks_dataset import build_peaks_dataset, overlaps_any, read_p
 from cislens.data.signal import central_span, normalise, window_targets
 from cislens.errors import InputError
 
+from .test_genome_synth import _motifs  # the two-TF motifs of the synthetic-genome tests
+
 
 def _bigwig(path: Path, sizes: dict[str, int], entries: list[tuple[str, int, int, float]]) -> Path:
     handle = pyBigWig.open(str(path), "w")
@@ -86,16 +88,6 @@ def test_normalise_uses_the_training_rows_only() -> None:
         normalise(-y, np.array([0, 1]), log1p=True, method="zscore", tasks=["t"])
     with pytest.raises(InputError, match="constant"):
         normalise(np.ones((3, 1)), np.array([0, 1]), log1p=False, method="zscore", tasks=["t"])
-
-
-def _motifs() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(11)
-    out = {}
-    for name, width in (("TFA", 8), ("TFB", 11)):
-        ppm = np.full((width, 4), 0.03)
-        ppm[np.arange(width), rng.integers(0, 4, width)] = 0.91
-        out[name] = ppm
-    return out
 
 
 @pytest.fixture(scope="module")
