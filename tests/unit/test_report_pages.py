@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cislens.report import protein_summary, summary
 from cislens.report.html import Section, mean_sd_table, provenance_section, write_page
@@ -92,3 +93,34 @@ def test_tracks_section_lists_every_track_of_every_variant(tmp_path: Path) -> No
             and f"{folder}/contribution.CTCF.bw" in section.body
         )
     assert tracks_section([tmp_path / "absent"]) is None  # no listing: no section
+
+
+def test_protein_ensemble_over_seeds_scores_the_mean_of_its_trials(tmp_path: Path) -> None:
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    measured = rng.normal(size=40)
+    dirs = []
+    members = []
+    for model, trials in (("vae", ("t0", "t1", "t2")), ("pssm", ("t0",)), ("mg", ("t0", "t1"))):
+        for trial in trials:
+            folder = _trial(tmp_path, model, trial, {"dms_spearman": 0.1})
+            predicted = measured + rng.normal(scale=2.0, size=40) if model != "mg" else measured.copy()
+            predicted[3] = np.nan  # a mutant the alignment does not cover
+            (folder / "evaluation").mkdir()
+            frame = pd.DataFrame(
+                {"mutant": [f"A{i}C" for i in range(40)], "score": measured, "predicted": predicted}
+            )
+            frame.to_csv(folder / "evaluation" / "dms.tsv", sep="\t", index=False)
+            dirs.append(folder)
+            if model == "vae":
+                members.append(predicted)
+    rows = protein_summary.ensemble_rows(dirs)
+    assert rows["variant"].tolist() == ["vae_ensemble"]  # one trial, or identical trials, is no ensemble
+    mean = np.mean(members, axis=0)
+    ok = np.isfinite(mean)
+    expected = spearmanr(mean[ok], measured[ok]).statistic
+    assert rows.loc[0, "dms_spearman_mean"] == pytest.approx(expected) and rows.loc[0, "dms_n_mean"] == 39
+    assert rows.loc[0, "n_trials"] == 3
+    single = [spearmanr(m[ok], measured[ok]).statistic for m in members]
+    assert expected > max(single)  # averaging seeds cancels their independent errors

@@ -41,3 +41,39 @@ def _order(key: str) -> tuple[int, int, int, str]:
 
 def trial_table(trial_dirs: Sequence[str | os.PathLike]) -> pd.DataFrame:
     return pd.DataFrame([trial_row(d) for d in trial_dirs])
+
+
+def ensemble_rows(trial_dirs: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """One ``<model>_ensemble`` row per model with several differing trials that scored a DMS table:
+    the Spearman correlation of the mean of its trials' predicted effects (DeepSequence's ensemble over
+    seeds), over the mutants every trial scored. Columns follow :func:`.summary.aggregate` (``_mean``,
+    ``_sd`` 0)."""
+    from ..protein.effects import spearman
+
+    by_model: dict[str, list[Path]] = {}
+    for trial_dir in map(Path, trial_dirs):
+        by_model.setdefault(trial_dir.parent.name, []).append(trial_dir)
+    rows = []
+    for model, dirs in by_model.items():
+        tables = [d / "evaluation" / "dms.tsv" for d in dirs]
+        if len(dirs) < 2 or not all(t.is_file() for t in tables):
+            continue
+        frames = [pd.read_csv(t, sep="\t") for t in tables]
+        if any(len(f) != len(frames[0]) or not f["mutant"].equals(frames[0]["mutant"]) for f in frames):
+            continue  # not the same table: nothing to average
+        members = np.array([f["predicted"].to_numpy(dtype=float) for f in frames])
+        if all(np.array_equal(m, members[0], equal_nan=True) for m in members[1:]):
+            continue  # deterministic fits (PSSM, a converged Potts model): the ensemble is the model
+        predicted = members.mean(axis=0)
+        measured = frames[0]["score"].to_numpy(dtype=float)
+        rows.append(
+            {
+                "variant": f"{model}_ensemble",
+                "n_trials": len(dirs),
+                "dms_spearman_mean": spearman(predicted, measured),
+                "dms_spearman_sd": 0.0,
+                "dms_n_mean": int((np.isfinite(predicted) & np.isfinite(measured)).sum()),
+                "dms_n_sd": 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
