@@ -16,10 +16,11 @@ import numpy as np
 import pyBigWig
 import pytest
 
+from cislens.data.bigwig import write_bigwig
 from cislens.data.dataset import Dataset, Split, write_dataset
 from cislens.data.genome import chrom_sizes
 from cislens.errors import InputError
-from cislens.tracks.bigwig import window_intervals, write_bigwig
+from cislens.tracks.bigwig import window_intervals
 from cislens.tracks.layout import file_stems, read_listing
 
 BASES = np.array(list("ACGT"))

@@ -184,9 +184,7 @@ def write_signal(
     over ``footprint`` bases either side of each site's centre, its TF's amplitude times
     max(0, 1 + noise x N(0, 1)) (additive where footprints overlap). Ground truth for regression: a
     model's effect for a motif should rank the TFs as their amplitudes do. Returns the amplitudes."""
-    import pyBigWig
-
-    from ..io import atomic_path
+    from .bigwig import Intervals, write_bigwig
 
     scale = site_amplitudes(tfs, amplitudes)
     rng = np.random.default_rng([seed, 0x5167])  # its own stream: the genome, peaks and VCF are unchanged
@@ -195,18 +193,14 @@ def write_signal(
         centre = (start + end) // 2
         lo, hi = max(0, centre - footprint), min(sizes[chrom], centre + footprint)
         tracks[chrom][lo:hi] += scale[tf] * max(0.0, 1.0 + noise * float(rng.standard_normal()))
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        handle.addHeader(list(sizes.items()))
-        for chrom, values in tracks.items():
-            values = values.astype(np.float32)
-            change = np.flatnonzero(np.diff(values)) + 1
-            starts = np.concatenate([[0], change]).astype(np.int64)
-            ends = np.concatenate([change, [len(values)]]).astype(np.int64)
-            handle.addEntries(
-                [chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=values[starts].tolist()
-            )
-        handle.close()
+    parts = []  # runs of equal (float32) value, one interval each
+    for chrom, values in tracks.items():
+        values = values.astype(np.float32)
+        change = np.flatnonzero(np.diff(values)) + 1
+        starts = np.concatenate([[0], change]).astype(np.int64)
+        ends = np.concatenate([change, [len(values)]]).astype(np.int64)
+        parts.append((np.full(len(starts), chrom), starts, ends, values[starts]))
+    write_bigwig(path, sizes, Intervals(*(np.concatenate(column) for column in zip(*parts, strict=True))))
     return scale
 
 

@@ -264,10 +264,8 @@ def build_peaks_dataset(
         index = random_split(len(rows), seed=seed)
     if signal:
         y, tasks = _signal_targets(signal, signal_target or {}, rows, index["train"], summary), list(signal)
-        summary["peak_sets"], summary["tasks"] = (
-            summary["tasks"],
-            tasks,
-        )  # regions from peaks, targets from tracks
+        summary["peak_sets"] = summary["tasks"]  # the regions come from the peak sets ...
+        summary["tasks"] = tasks  # ... the targets from the tracks
     splits = {}
     for name in SPLITS:
         idx = index[name]
@@ -290,9 +288,7 @@ def build_peaks_dataset(
     source = ", ".join(str(p) for p in peak_files.values())
     if signal:
         summary["task_type"] = "regression"
-        for name, split in splits.items():
-            if len(split) == 0:
-                raise InputError(f"{source}: the {name} split is empty (check valid_chroms/test_chroms)")
+        check_nonempty(splits, source)
     else:
         summary["single_class_tasks"] = check_splits(splits, tasks, source=source)
     return Dataset(splits=splits, tasks=tasks, kind="peaks", seed=seed, summary=summary)
@@ -313,17 +309,15 @@ def _signal_targets(
     train: np.ndarray,
     summary: dict[str, Any],
 ) -> np.ndarray:
-    """(N, tracks) targets of every row (positives and negatives), normalised on the train rows."""
+    """(N, tracks) targets of every row (positives and negatives), normalised on the train rows; a
+    track lacking a contig of the rows fails in one line (:func:`.signal.check_contigs`)."""
     from .. import schema
-    from . import signal as bigwig
+    from .signal import normalise, signal_matrix
 
     settings = {**schema.defaults("definitions", "signal_target"), **settings}
-    chroms = sorted(set(rows["chrom"].tolist()))
-    for path in signal.values():
-        bigwig.check_contigs(path, chroms, source="windows")
     stat, width = str(settings["stat"]), settings["width"]
-    raw = bigwig.signal_matrix(signal, rows, stat, width)
-    y, stats = bigwig.normalise(raw, train, bool(settings["log1p"]), str(settings["normalise"]), list(signal))
+    raw = signal_matrix(signal, rows, stat, width)
+    y, stats = normalise(raw, train, bool(settings["log1p"]), str(settings["normalise"]), list(signal))
     summary["signal"] = {
         task: {"path": str(path), "stat": stat, "width": width, **stats[task]}
         for task, path in signal.items()
@@ -331,12 +325,17 @@ def _signal_targets(
     return y
 
 
-def check_splits(splits: dict[str, Split], tasks: list[str], source: str) -> list[str]:
-    """Fail when a split is empty or no task has both classes in train: training, early stopping
-    and test metrics would be silently meaningless. Returns the tasks with a single class."""
+def check_nonempty(splits: dict[str, Split], source: str) -> None:
+    """Fail when a split is empty (a hold-out naming no contig with windows)."""
     for name, split in splits.items():
         if len(split) == 0:
             raise InputError(f"{source}: the {name} split is empty (check valid_chroms/test_chroms)")
+
+
+def check_splits(splits: dict[str, Split], tasks: list[str], source: str) -> list[str]:
+    """Fail when a split is empty or no task has both classes in train: training, early stopping
+    and test metrics would be silently meaningless. Returns the tasks with a single class."""
+    check_nonempty(splits, source)
     y = np.asarray(splits["train"].y)
     single = [task for t, task in enumerate(tasks) if len(np.unique(y[:, t])) < 2]
     if len(single) == len(tasks):

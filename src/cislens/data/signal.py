@@ -11,34 +11,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .bigwig import open_bigwig
 
 STATS = ("mean", "sum", "max")
 NORMALISATIONS = ("zscore", "none")
 
 
-def open_bigwig(path: str | os.PathLike) -> Any:
-    """A pyBigWig handle, or one line saying the file is missing or not a bigWig."""
-    import pyBigWig
-
-    if not os.path.exists(path):
-        raise InputError(f"{path}: signal bigWig does not exist")
-    try:
-        handle = pyBigWig.open(str(path))
-    except RuntimeError:
-        handle = None
-    if handle is None or not handle.isBigWig():
-        raise InputError(f"{path}: not a bigWig file (pyBigWig cannot open it)")
-    return handle
-
-
-def check_contigs(path: str | os.PathLike, chroms: Iterable[str], source: str = "peaks") -> None:
-    """Fail in one line when the track lacks a contig the windows lie on (a genome-build mismatch)."""
+def check_contigs(path: str | os.PathLike, chroms: Iterable[str], source: str = "peaks") -> dict[str, int]:
+    """The track's contig sizes; fails in one line when it lacks a contig the windows lie on (a
+    genome-build mismatch)."""
     handle = open_bigwig(path)
     try:
         have = handle.chroms()
@@ -51,6 +37,7 @@ def check_contigs(path: str | os.PathLike, chroms: Iterable[str], source: str = 
             f"{path}: signal bigWig has no contig {shown} of the {source} "
             f"(its contigs: {', '.join(sorted(have)[:5])}{', ...' if len(have) > 5 else ''})"
         )
+    return dict(have)
 
 
 def central_span(start: np.ndarray, end: np.ndarray, width: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +64,7 @@ def window_targets(
 
     The per-base values are read with figwig (tangermeme's bigWig reader: many windows per call,
     blocks inflated on ``threads`` threads, all available CPUs by default), ``CHUNK`` windows at a
-    time; pyBigWig checks the header first.
+    time; the header is checked first (:func:`check_contigs`).
     """
     import figwig
 
@@ -85,14 +72,7 @@ def window_targets(
         raise InputError(f"signal stat must be one of {', '.join(STATS)}, got {stat!r}")
     lo, hi = central_span(windows["start"].to_numpy(), windows["end"].to_numpy(), width)
     chroms = windows["chrom"].to_numpy(str)
-    handle = open_bigwig(path)
-    try:
-        sizes = handle.chroms()
-    finally:
-        handle.close()
-    for chrom in dict.fromkeys(chroms.tolist()):
-        if chrom not in sizes:
-            raise InputError(f"{path}: signal bigWig has no contig {chrom}")
+    sizes = check_contigs(path, chroms.tolist(), source="windows")
     limit = np.array([sizes[c] for c in chroms.tolist()], dtype=np.int64)
     past = np.flatnonzero(hi > limit)
     if past.size:

@@ -1,4 +1,5 @@
-"""Window values -> sorted, non-overlapping bedGraph-like intervals -> a bigWig file (pyBigWig).
+"""Window values -> sorted, non-overlapping bedGraph-like intervals -> a bigWig file
+(:func:`cislens.data.bigwig.write_bigwig`).
 
 The rule for windows that overlap on the genome: every base takes the mean of the values that the
 windows covering it give it (a reverse-complement copy of a window is one more window: its values are
@@ -8,30 +9,14 @@ the same (float32, as bigWig stores it) value become one interval; bases no wind
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.bigwig import Intervals
 from ..errors import InputError
-from ..io import atomic_path
 
 CHUNK = 4096  # windows scattered per bincount (bounds the index arrays' memory)
-ENTRIES = 1 << 20  # intervals handed to pyBigWig per call
-
-
-@dataclass(frozen=True)
-class Intervals:
-    """bedGraph-like intervals, sorted by chromosome (header order) then start, non-overlapping."""
-
-    chrom: np.ndarray  # str
-    start: np.ndarray  # int64, 0-based
-    end: np.ndarray  # int64, half-open
-    value: np.ndarray  # float32
-
-    def __len__(self) -> int:
-        return len(self.start)
 
 
 def check_windows(
@@ -136,31 +121,3 @@ def _chromosome(
     first_base = np.flatnonzero(run)
     last_base = np.r_[first_base[1:], total] - 1
     return position[first_base], position[last_base] + 1, mean[first_base]
-
-
-def write_bigwig(path: str | os.PathLike, sizes: Mapping[str, int], intervals: Intervals) -> None:
-    """A bigWig with the genome's chromosome sizes as its header (in ``sizes`` order), atomically."""
-    import pyBigWig
-
-    order = {name: i for i, name in enumerate(sizes)}
-    ranks = np.array([order[c] for c in intervals.chrom.tolist()], dtype=np.int64)
-    if len(intervals) and np.any(
-        (np.diff(ranks) < 0) | ((np.diff(ranks) == 0) & (intervals.start[1:] < intervals.end[:-1]))
-    ):
-        raise ValueError("intervals must be sorted by chromosome (header order) and start, without overlap")
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        if handle is None:
-            raise OSError(f"{tmp}: pyBigWig cannot open it for writing")
-        try:
-            handle.addHeader([(name, int(size)) for name, size in sizes.items()])
-            for lo in range(0, len(intervals), ENTRIES):
-                part = slice(lo, lo + ENTRIES)
-                handle.addEntries(
-                    intervals.chrom[part].tolist(),
-                    intervals.start[part].tolist(),
-                    ends=intervals.end[part].tolist(),
-                    values=intervals.value[part].astype(np.float64).tolist(),
-                )
-        finally:
-            handle.close()

@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 
 from .. import schema
+from ..data.bigwig import write_bigwig
 from ..errors import InputError
 from ..io import atomic_dir
 from ..runtime import limit_threads
-from .bigwig import check_windows, window_intervals, write_bigwig
+from .bigwig import check_windows, window_intervals
 from .layout import LISTING, Track, contribution_method, file_stems, write_listing
 
 
@@ -88,11 +89,13 @@ def ensemble_prediction(models: Sequence[Any], x: np.ndarray, target: str, batch
 
 def observed_contribution(attr: np.ndarray, x: np.ndarray, method: str) -> np.ndarray:
     """(N, L): the contribution of the observed base, sum over channels of attribution x one-hot (ISM
-    deltas centred per position first: a substitution map is 0 at the observed base)."""
-    attr = np.asarray(attr, dtype=np.float64)
+    deltas centred per position first, as ``evaluate.ism_position_map(kind="centered")`` reads them: a
+    substitution map is 0 at the observed base)."""
+    from ..attribution.evaluate import ism_position_map
+
     if method == "ism":
-        attr = attr - attr.mean(axis=-1, keepdims=True)
-    return (attr * np.asarray(x, dtype=np.float64)).sum(axis=-1)
+        return ism_position_map(attr, x, kind="centered").sum(axis=-1, dtype=np.float64)
+    return (np.asarray(attr, dtype=np.float64) * np.asarray(x, dtype=np.float64)).sum(axis=-1)
 
 
 def ensemble_contribution(
