@@ -594,8 +594,9 @@ def protein_model(config: Mapping[str, Any], name: str) -> tuple[str, dict[str, 
     settings = dict(models[name])
     kind = settings.pop("kind")
     evaluation = {k: settings.pop(k) for k in PROTEIN_EVAL_KEYS.get(kind, ()) if k in settings}
-    if kind == "vae" and "hidden" in settings:
-        settings["hidden"] = tuple(settings["hidden"])
+    for key in ("encoder", "decoder"):
+        if kind == "vae" and key in settings:
+            settings[key] = tuple(settings[key])
     return kind, settings, evaluation
 
 

@@ -34,7 +34,14 @@ PROTEIN_TINY = {
         "potts": {"kind": "potts", "iterations": 40},
         "mg": {"kind": "mg"},
         "fa": {"kind": "factored_attention", "heads": 4, "dim": 8, "iterations": 40},
-        "vae": {"kind": "vae", "steps": 100, "hidden": [32, 16], "latent": 4, "n_samples": 5},
+        "vae": {
+            "kind": "vae",
+            "steps": 150,
+            "encoder": [64],
+            "decoder": [16, 32],
+            "latent": 4,
+            "n_samples": 5,
+        },
     },
 }
 MODELS = ["pssm", "potts", "mg", "fa", "vae"]

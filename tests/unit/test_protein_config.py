@@ -33,9 +33,9 @@ def test_protein_only_config_plans_every_model(protein_config: dict) -> None:
 
 
 def test_protein_model_splits_fit_and_evaluation_options() -> None:
-    config = {"protein_models": {"v": {"kind": "vae", "steps": 10, "hidden": [8, 4], "n_samples": 3}}}
+    config = {"protein_models": {"v": {"kind": "vae", "steps": 10, "decoder": [4, 8], "n_samples": 3}}}
     kind, fit, evaluation = cp.protein_model(config, "v")
-    assert (kind, fit, evaluation) == ("vae", {"steps": 10, "hidden": (8, 4)}, {"n_samples": 3})
+    assert (kind, fit, evaluation) == ("vae", {"steps": 10, "decoder": (4, 8)}, {"n_samples": 3})
     with pytest.raises(InputError, match="unknown protein model 'w'"):
         cp.protein_model(config, "w")
 

@@ -174,9 +174,12 @@ def test_potts_file_round_trip(tmp_path, planted):
     del model.arrays["attention"]
 
 
+TINY_VAE = {"encoder": (32,), "decoder": (8, 16), "latent": 4, "dictionary": 8, "tile": 4}
+
+
 def test_vae_trains_saves_and_scores_mutants(tmp_path, planted):
     _, _, seqs = planted
-    model = vae.fit(seqs, None, hidden=(32, 16), latent=4, steps=60, batch_size=64, progress=False, seed=0)
+    model = vae.fit(seqs, None, steps=60, batch_size=64, progress=False, seed=0, **TINY_VAE)
     assert len(model.history) == 60 and model.history[-1] < model.history[0]
     wt = seqs[0]
     muts = [[(0, int(wt[0]), (int(wt[0]) + 1) % 20)], [(-1, 0, 1)], []]
@@ -185,6 +188,46 @@ def test_vae_trains_saves_and_scores_mutants(tmp_path, planted):
     vae.save_vae(model, tmp_path / "v.keras")
     back = vae.load_vae(tmp_path / "v.keras")
     assert back.latent == 4 and back.length == 12
+    assert back.decoder.get_config() == model.decoder.get_config()
+    # the posterior scales travel too: ELBOs averaged over drawn decoders agree, not only the means
     np.testing.assert_allclose(
         vae.elbo(back, seqs[:5], n_samples=4), vae.elbo(model, seqs[:5], n_samples=4), rtol=1e-5
     )
+    again = vae.fit(seqs, None, steps=60, batch_size=64, progress=False, seed=0, **TINY_VAE)
+    np.testing.assert_allclose(again.history, model.history, rtol=1e-4)
+
+
+def test_vae_decoder_is_bayesian_sparse_and_tempered():
+    import tensorflow as tf
+    from scipy import stats
+
+    from cislens.protein.vae_model import BayesianDecoder, sparsity_prior_mean
+
+    # the gate prior N(m, 4^2) is open (x > 0) with probability p
+    assert stats.norm.sf(0, loc=sparsity_prior_mean(0.001, 4.0), scale=4.0) == pytest.approx(0.001)
+    dec = BayesianDecoder(6, Q, 3, (5, 8), dictionary=4, tile=2, sparsity_p=0.01)
+    assert dec.shapes["w_out"] == (8, 6, 4) and dec.shapes["sparsity"] == (4, 6)
+    # KL against the priors, by hand: standard normal for all but the gates
+    total = 0.0
+    for name in dec.shapes:
+        mu, sigma = dec.mu[name].numpy(), np.exp(dec.log_sigma[name].numpy())
+        m, s = (sparsity_prior_mean(0.01, 4.0), 4.0) if name == "sparsity" else (0.0, 1.0)
+        total += np.sum(np.log(s / sigma) + (sigma**2 + (mu - m) ** 2) / (2 * s**2) - 0.5)
+    assert float(dec.kl()) == pytest.approx(total, rel=1e-5)
+    # drawn decoders differ from each other and from the means; one stateless seed gives one decoder
+    one, two = dec.sample(seed=[1, 0]), dec.sample(seed=[1, 1])
+    assert not np.allclose(one["w_out"], two["w_out"])
+    np.testing.assert_array_equal(dec.sample(seed=[1, 0])["w_out"], one["w_out"])
+    z = tf.constant(np.random.default_rng(0).normal(size=(3, 3)).astype(np.float32))
+    np.testing.assert_allclose(dec(z), dec.decode(z, dec.means()), rtol=1e-6)
+    # a closed gate silences its group of hidden units at every position it covers
+    theta = dec.means()
+    theta["sparsity"] = tf.tensor_scatter_nd_update(theta["sparsity"], [[1, 2]], [-50.0])
+    weights = tf.reshape(dec.output_weights(theta), (8, 6, Q)).numpy()
+    assert np.abs(weights[[1, 5], 2]).max() < 1e-12 and np.abs(weights[[0, 2, 3, 4, 6, 7], 2]).min() > 0
+    # the global temperature multiplies every logit
+    theta = dec.means()
+    hot = dict(theta, temperature=tf.constant([np.log(np.expm1(2.0))], tf.float32))
+    np.testing.assert_allclose(dec.decode(z, hot), 2.0 * dec.decode(z, theta), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="multiple of tile"):
+        BayesianDecoder(6, Q, 3, (5, 7), tile=2)

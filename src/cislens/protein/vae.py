@@ -1,12 +1,13 @@
-"""A small DeepSequence-like variational autoencoder over one-hot sequences (Keras 3 / TensorFlow).
+"""DeepSequence's variational autoencoder over one-hot sequences (Riesselman et al. 2018; Keras 3).
 
-Encoder and decoder are MLPs; the decoder outputs independent per-position softmaxes, so the ELBO is
-a lower bound on log p(x) and ``ELBO(mutant) - ELBO(wild type)`` estimates a mutation's effect, capturing
-higher-order dependencies through the latent space instead of explicit couplings. Weighting: batches are
-drawn with probability proportional to the sequence weights (DeepSequence's scheme), so the expected
-loss is the weighted ELBO without redundant clusters dominating the gradient. The decoder gets an L2
-penalty (a MAP stand-in for DeepSequence's Bayesian decoder). Building, training, the ELBO and the model file
-are in :mod:`cislens.protein.fit` (TensorFlow kept there), re-exported here.
+The decoder outputs independent per-position softmaxes given a latent code, so the ELBO is a lower
+bound on log p(x) and ``ELBO(mutant) - ELBO(wild type)`` estimates a mutation's effect, capturing
+higher-order dependencies through the latent space instead of explicit couplings. As in DeepSequence
+the decoder is Bayesian (variational weights, sparsity priors over groups of positions, a dictionary,
+a global temperature) and effects average many draws of both the code and the decoder. Batches are
+drawn with probability proportional to the sequence weights, so redundant clusters do not dominate
+the gradient. Building, training, the ELBO and the model file are in :mod:`cislens.protein.vae_model`
+(TensorFlow kept there), re-exported here; this module imports no TensorFlow until they are called.
 """
 
 from __future__ import annotations
@@ -16,18 +17,40 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dms import mutant_batch
-from .fit import build_vae as build
-from .fit import fit_vae as fit
-from .fit import load_vae, save_vae
-from .fit import vae_elbo as elbo
 from .msa import Q
 
-__all__ = ["SequenceVAE", "build", "elbo", "fit", "load_vae", "mutation_effects", "save_vae"]
+__all__ = ["SequenceVAE", "elbo", "fit", "load_vae", "mutation_effects", "save_vae"]
+
+
+def fit(*args: object, **kwargs: object) -> SequenceVAE:
+    """:func:`cislens.protein.vae_model.fit_vae`."""
+    from .vae_model import fit_vae
+
+    return fit_vae(*args, **kwargs)
+
+
+def elbo(*args: object, **kwargs: object) -> np.ndarray:
+    """:func:`cislens.protein.vae_model.vae_elbo`."""
+    from .vae_model import vae_elbo
+
+    return vae_elbo(*args, **kwargs)
+
+
+def save_vae(model: SequenceVAE, path: object) -> None:
+    from .vae_model import save_vae as save
+
+    save(model, path)
+
+
+def load_vae(path: object) -> SequenceVAE:
+    from .vae_model import load_vae as load
+
+    return load(path)
 
 
 @dataclass
 class SequenceVAE:
-    """Encoder ``(L, q) -> [mu, logvar]``, decoder ``z -> (L, q) logits``, and the training losses."""
+    """Encoder ``(L, q) -> [mu, logvar]``, Bayesian decoder ``z -> (L, q) logits``, the training losses."""
 
     encoder: object
     decoder: object
@@ -37,7 +60,7 @@ class SequenceVAE:
 
     @property
     def latent(self) -> int:
-        return int(self.decoder.inputs[0].shape[-1])
+        return int(self.decoder.latent)
 
 
 def mutation_effects(
