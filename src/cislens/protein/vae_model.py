@@ -105,19 +105,24 @@ class BayesianDecoder(keras.layers.Layer):
     def means(self) -> dict[str, object]:
         return {name: tf.convert_to_tensor(v) for name, v in self.mu.items()}
 
-    def sample(self, seed: object | None = None) -> dict[str, object]:
-        """One decoder ``mu + sigma * eps``; ``seed`` a stateless ``(2,)`` seed (each parameter gets its
-        own stream from it), else the global generator."""
-        out = {}
-        for k, name in enumerate(self.shapes):
-            shape = self.shapes[name]
-            if seed is None:
-                eps = tf.random.normal(shape)
-            else:
-                seed = tf.cast(seed, tf.int32)
-                eps = tf.random.stateless_normal(shape, seed=tf.stack([seed[0] * 64 + k, seed[1]]))
-            out[name] = self.mu[name] + tf.exp(self.log_sigma[name]) * eps
-        return out
+    def noise(self, seed: object) -> dict[str, object]:
+        """Standard normal draws for every parameter from a stateless ``(2,)`` seed (one stream each)."""
+        seed = tf.cast(seed, tf.int32)
+        return {
+            name: tf.random.stateless_normal(shape, seed=tf.stack([seed[0] * 64 + k, seed[1]]))
+            for k, (name, shape) in enumerate(self.shapes.items())
+        }
+
+    def sample(self, seed: object | None = None, noise: dict[str, object] | None = None) -> dict[str, object]:
+        """One decoder ``mu + sigma * eps``, ``eps`` given, drawn from a stateless seed (:meth:`noise`),
+        or from the global generator."""
+        if noise is None:
+            noise = (
+                self.noise(seed)
+                if seed is not None
+                else {n: tf.random.normal(s) for n, s in self.shapes.items()}
+            )
+        return {name: self.mu[name] + tf.exp(self.log_sigma[name]) * noise[name] for name in self.shapes}
 
     def output_weights(self, theta: dict[str, object]) -> object:
         """``(H, L * q)``: gated codes through the dictionary."""
@@ -235,13 +240,18 @@ def fit_vae(
     data = tf.constant(seqs.astype(np.int32))
     neff = float(weights.sum())
 
+    @tf.function
+    def draw(counter: object) -> tuple[dict[str, object], object]:
+        """This step's noise, stateless from (seed, step): XLA's own generator is slow on CPU."""
+        z_seed = tf.stack([counter[0] * 64 + 63, counter[1]])
+        return dec.noise(counter), tf.random.stateless_normal((batch_size, latent), seed=z_seed)
+
     @tf.function(jit_compile=True)  # XLA: 1.3x faster steps on CPU
-    def step(index: object, beta: object, draw: object) -> object:
+    def step(index: object, beta: object, noise: dict[str, object], eps: object) -> object:
         onehot = tf.one_hot(tf.gather(data, index), Q)
         with tf.GradientTape() as tape:
             mu, logvar = enc(onehot)
-            eps = tf.random.stateless_normal(tf.shape(mu), seed=tf.stack([draw[0] * 64 + 63, draw[1]]))
-            logits = dec.decode(mu + tf.exp(0.5 * logvar) * eps, dec.sample(seed=draw))
+            logits = dec.decode(mu + tf.exp(0.5 * logvar) * eps, dec.sample(noise=noise))
             elbo = _log_likelihood(logits, onehot) - beta * _latent_kl(mu, logvar)
             loss = -tf.reduce_mean(elbo) + beta * dec.kl() / neff
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
@@ -253,8 +263,9 @@ def fit_vae(
     for k in bar:
         beta = min(1.0, (k + 1) / warmup) if warmup else 1.0
         index = rng.choice(len(seqs), size=batch_size, p=p)
-        draw = tf.constant([int(seed), k], tf.int32)  # stateless draws: the same under XLA, CPU or GPU
-        model.history.append(float(step(tf.constant(index, tf.int32), tf.constant(beta, tf.float32), draw)))
+        noise, eps = draw(tf.constant([int(seed), k], tf.int32))
+        loss = step(tf.constant(index, tf.int32), tf.constant(beta, tf.float32), noise, eps)
+        model.history.append(float(loss))
         if progress and k % 100 == 0:
             bar.set_postfix(loss=f"{model.history[-1]:.2f}", refresh=False)
     return model
