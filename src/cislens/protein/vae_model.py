@@ -113,15 +113,8 @@ class BayesianDecoder(keras.layers.Layer):
             for k, (name, shape) in enumerate(self.shapes.items())
         }
 
-    def sample(self, seed: object | None = None, noise: dict[str, object] | None = None) -> dict[str, object]:
-        """One decoder ``mu + sigma * eps``, ``eps`` given, drawn from a stateless seed (:meth:`noise`),
-        or from the global generator."""
-        if noise is None:
-            noise = (
-                self.noise(seed)
-                if seed is not None
-                else {n: tf.random.normal(s) for n, s in self.shapes.items()}
-            )
+    def sample(self, noise: dict[str, object]) -> dict[str, object]:
+        """One decoder ``mu + sigma * eps`` for standard normal ``eps`` per parameter (:meth:`noise`)."""
         return {name: self.mu[name] + tf.exp(self.log_sigma[name]) * noise[name] for name in self.shapes}
 
     def output_weights(self, theta: dict[str, object]) -> object:
@@ -179,10 +172,6 @@ class BayesianDecoder(keras.layers.Layer):
             init_log_sigma=self.init_log_sigma,
         )
         return config
-
-    def n_parameters(self) -> int:
-        """Variational parameters (means and scales) of the decoder."""
-        return int(2 * sum(np.prod(s) for s in self.shapes.values()))
 
 
 def build_encoder(
@@ -251,7 +240,7 @@ def fit_vae(
         onehot = tf.one_hot(tf.gather(data, index), Q)
         with tf.GradientTape() as tape:
             mu, logvar = enc(onehot)
-            logits = dec.decode(mu + tf.exp(0.5 * logvar) * eps, dec.sample(noise=noise))
+            logits = dec.decode(mu + tf.exp(0.5 * logvar) * eps, dec.sample(noise))
             elbo = _log_likelihood(logits, onehot) - beta * _latent_kl(mu, logvar)
             loss = -tf.reduce_mean(elbo) + beta * dec.kl() / neff
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
@@ -285,7 +274,7 @@ def vae_elbo(
 
     @tf.function
     def draw(s: object, eps: object) -> list:
-        theta = dec.sample(seed=tf.stack([tf.constant(int(seed), tf.int32), s]))
+        theta = dec.sample(dec.noise(tf.stack([tf.constant(int(seed), tf.int32), s])))
         out_weights = dec.output_weights(theta)
         out = []
         for x, (mu, logvar) in zip(onehots, codes, strict=True):
