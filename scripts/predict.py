@@ -4,7 +4,7 @@ from cislens.runlog import logged, setup_environment
 
 setup_environment()
 
-with logged(snakemake) as log:  # noqa: F821
+with logged(snakemake, tensorflow=True) as log:  # noqa: F821
     from cislens.data.genome import ensure_fasta
     from cislens.variants.run import predict_sequences
 

@@ -55,8 +55,12 @@ def _one_line(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def logged(snakemake: Any) -> Iterator[logging.Logger]:
+def logged(snakemake: Any, *, tensorflow: bool = False) -> Iterator[logging.Logger]:
     """Send all output to ``snakemake.log[0]`` (when set); any failure ends in one line and exit 1.
+
+    ``tensorflow``: the job runs TensorFlow, so its first lines name the devices TensorFlow sees, and a
+    rule that asked for a GPU which TensorFlow cannot see fails at once
+    (:func:`cislens.runtime.check_devices`) rather than training on CPU for hours.
 
     Warnings (``logger.warning``) go to the log and, as ``cislens warning:`` lines, to the terminal.
     Every exception takes the same path: its full traceback goes to the rule's log (what debugging
@@ -80,6 +84,10 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
                 logger.handlers.append(warn)
             try:
                 logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards.items()))
+                if tensorflow:
+                    from .runtime import check_devices
+
+                    check_devices(snakemake.rule, getattr(snakemake, "resources", None), logger)
                 yield logger
                 logger.info("done in %.1f s", time.time() - start)
             except (Exception, KeyboardInterrupt) as error:

@@ -4,16 +4,23 @@
 * :func:`limit_threads`: TensorFlow's pools, set once before any op runs (a rule's ``threads``).
 * :func:`allowed_cores`, :func:`pin_cores`: the cores a process may use (benchmarks give both frameworks
   the very same cores).
+* :func:`device_line`, :func:`check_devices`: the devices a TensorFlow job sees, logged at its start, and
+  one clear failure when its rule asked for a GPU that TensorFlow cannot see.
 
 TensorFlow and Keras are imported inside the functions that need them, so importing this module is cheap.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+
+from .errors import InputError
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -66,3 +73,96 @@ def pin_cores(n: int) -> list[int]:
     keep = allowed[: max(1, min(int(n), len(allowed)))]
     os.sched_setaffinity(0, keep)
     return keep
+
+
+# --- devices: what TensorFlow sees, and a job that asked for a GPU but got none ---------------------------
+
+ALLOW_CPU = "CISLENS_ALLOW_CPU"  # set to 1: a job that asked for a GPU may run on CPU (tests, fake GPUs)
+
+
+class NoGPUError(InputError):
+    """A job asked for a GPU and TensorFlow sees none: fail in one line rather than train on CPU for hours."""
+
+
+def device_line() -> str:
+    """``devices: CPU:0, GPU:0 (NVIDIA H100 80GB HBM3, compute 9.0)``: every device TensorFlow sees.
+
+    Logged at the start of every TensorFlow job, so a log shows where it ran (chrombpnet's most common
+    support question is a job that silently trained on CPU)."""
+    import tensorflow as tf
+
+    names = []
+    for device in tf.config.list_physical_devices():
+        name = device.name.removeprefix("/physical_device:")
+        details: dict[str, Any] = {}
+        if device.device_type == "GPU":
+            try:
+                details = tf.config.experimental.get_device_details(device)
+            except (ValueError, RuntimeError):  # pragma: no cover - older drivers
+                details = {}
+        extra = [str(details["device_name"])] if details.get("device_name") else []
+        if details.get("compute_capability"):
+            extra.append("compute " + ".".join(map(str, details["compute_capability"])))
+        names.append(f"{name} ({', '.join(extra)})" if extra else name)
+    return "devices: " + (", ".join(names) or "none")
+
+
+def _resource(resources: Any, key: str) -> Any:
+    """One Snakemake resource (a ``Resources`` namedlist, a mapping, or absent)."""
+    if resources is None:
+        return None
+    getter = getattr(resources, "get", None)
+    return getter(key) if callable(getter) else getattr(resources, key, None)
+
+
+def gpu_request(resources: Any, environ: Mapping[str, str] | None = None) -> str | None:
+    """How this job asked for a GPU (``resources gpu=1``, ``resources gres=gpu:a100:1``,
+    ``SLURM_JOB_GPUS=0``, ``CUDA_VISIBLE_DEVICES=0``), or None when it did not.
+
+    ``gpu`` and ``gres`` are snakemake-executor-plugin-slurm's resources (the profile's GPU tagging);
+    the variables are what a scheduler or a user sets to hand a process its GPUs. An empty
+    ``CUDA_VISIBLE_DEVICES`` or ``-1`` hides every GPU: that is no request."""
+    environ = os.environ if environ is None else environ
+    gpu = _resource(resources, "gpu")
+    try:
+        if gpu is not None and int(gpu) >= 1:
+            return f"resources gpu={gpu}"
+    except (TypeError, ValueError):
+        pass
+    gres = _resource(resources, "gres")
+    if isinstance(gres, str) and "gpu" in gres.lower():
+        return f"resources gres={gres.strip(chr(39) + chr(34))}"
+    for variable in ("SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES"):
+        value = environ.get(variable, "").strip()
+        if value and value not in ("-1", "NoDevFiles"):
+            return f"{variable}={value}"
+    return None
+
+
+def _cpu_hint() -> str:
+    """Why TensorFlow may see no GPU: a CPU-only build, or a CUDA build without driver or libraries."""
+    import tensorflow as tf
+
+    if not tf.test.is_built_with_cuda():
+        return "this TensorFlow is a CPU-only build (tensorflow-cpu?); install tensorflow[and-cuda]"
+    return "the CUDA driver or libraries are missing or do not match (see nvidia-smi)"
+
+
+def check_devices(
+    rule: str, resources: Any, log: logging.Logger, environ: Mapping[str, str] | None = None
+) -> str:
+    """Log the device line; raise :class:`NoGPUError` when the job asked for a GPU and sees none.
+
+    ``CISLENS_ALLOW_CPU=1`` lets such a job run on CPU anyway (a warning instead), e.g. on a cluster
+    whose GPU is declared but not real. Returns the device line."""
+    environ = os.environ if environ is None else environ
+    line = device_line()
+    log.info("%s", line)
+    request = gpu_request(resources, environ)
+    if request is None or "GPU:" in line:
+        return line
+    message = f"rule {rule} asked for a GPU ({request}) but TensorFlow sees none ({_cpu_hint()})"
+    if environ.get(ALLOW_CPU, "").strip().lower() in ("1", "true", "yes"):
+        log.warning("%s; running on CPU as %s is set", message, ALLOW_CPU)
+        return line
+    raise NoGPUError(f"{message}; set {ALLOW_CPU}=1 to run on CPU anyway")

@@ -103,7 +103,9 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> testcluster.LocalSlurm:
 
 
 def _snakemake_env(home: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2", **extra)
+    # The cluster's GPU is fake (File=/dev/null): jobs that ask for one run on CPU, as they may when
+    # CISLENS_ALLOW_CPU is set (else they fail with "asked for a GPU ... but TensorFlow sees none").
+    env = dict(os.environ, HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2", CISLENS_ALLOW_CPU="1", **extra)
     env.pop("SNAKEMAKE_PROFILE", None)
     return env
 
