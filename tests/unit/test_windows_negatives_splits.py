@@ -75,6 +75,27 @@ def test_fetch_sequences_matches_pyfaidx(tmp_path: Path) -> None:
     assert (x.sum(-1) == 0).any()  # N and lower-case handled like one_hot
 
 
+def test_fetch_onehot_reads_across_line_ends_and_any_line_width(tmp_path: Path) -> None:
+    """Windows that cross line ends of CRLF files, of one-line contigs and of ragged last lines all
+    come out as the bases pyfaidx reads; rows keep the frame's order across interleaved contigs."""
+    rng = np.random.default_rng(1)
+    recs = {"a": "".join(rng.choice(list("ACGTn"), 997)), "b": "".join(rng.choice(list("acgtN"), 130))}
+    crlf = tmp_path / "crlf.fa"
+    crlf.write_bytes(write_fasta(tmp_path / "lf.fa", recs, width=50).read_bytes().replace(b"\n", b"\r\n"))
+    one_line = write_fasta(tmp_path / "one.fa", recs, width=2000)
+    df = _frame(["b", "a", "b", "a", "a"], [0, 0, 70, 947, 490], [60, 60, 130, 1007, 550])
+    df["end"] = df["start"] + 50
+    for fa in (crlf, one_line):
+        ref = pyfaidx.Fasta(str(fa))
+        pairs = zip(df["chrom"], df["start"], strict=True)
+        seqs = [str(ref[c][int(s) : int(s) + 50]).upper() for c, s in pairs]
+        np.testing.assert_array_equal(windows.fetch_onehot(fa, df), onehot.one_hot(seqs, dtype=np.uint8))
+    with pytest.raises(InputError, match="contig 'z' is not in the genome FASTA"):
+        windows.fetch_onehot(one_line, _frame(["z"], [0], [50]))
+    with pytest.raises(InputError, match="falls outside the chromosome"):
+        windows.fetch_onehot(one_line, _frame(["b"], [100], [150]))
+
+
 def test_n_rich_windows_dropped_and_counted() -> None:
     seqs = ["ACGTACGTAC", "NNACGTACGT", "NNNNNACGTA", "ACGTRYACGT"]
     df = _frame(["c"] * 4, range(4), range(10, 14))

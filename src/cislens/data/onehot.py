@@ -10,16 +10,16 @@ ALPHABET = "ACGT"
 
 # One uint32 per byte whose four little-endian bytes are that base's one-hot row (A = byte 0), so a
 # single table lookup viewed as bytes encodes a sequence; anything but ACGT/acgt is all zeros.
-_PACKED = np.zeros(256, dtype="<u4")
+PACKED = np.zeros(256, dtype="<u4")
 for _i, _base in enumerate(b"ACGT"):
-    _PACKED[_base] = _PACKED[_base + 32] = 1 << (8 * _i)
+    PACKED[_base] = PACKED[_base + 32] = 1 << (8 * _i)
 
 
 def encode_bytes(raw: np.ndarray) -> np.ndarray:
     """uint8 one-hot (..., 4) of an array of ASCII codes of any shape."""
     raw = np.asarray(raw, dtype=np.uint8)
     packed = np.empty(raw.shape, dtype="<u4")
-    np.take(_PACKED, raw, out=packed)
+    np.take(PACKED, raw, out=packed)
     return packed.view(np.uint8).reshape(*raw.shape, 4)
 
 

@@ -11,8 +11,8 @@ reads it), fields are tab-separated (whitespace when a line has fewer than three
 
 from __future__ import annotations
 
+import csv
 import gzip
-import io
 import logging
 import os
 import re
@@ -92,37 +92,46 @@ def _numeric(column: pd.Series, missing: str) -> np.ndarray:
     return pd.to_numeric(column.astype(str).replace({"": missing, ".": missing})).to_numpy()
 
 
-def _integers(column: pd.Series) -> bool:
-    """Whether every value of a coordinate column read as text is plain decimal digits (anything else,
-    a sign or spaces included, goes to the checker, which applies the full grammar)."""
-    return bool(column.str.isdigit().all())
+def _head_lines(path: Path, gzipped: bool) -> list[str]:
+    """The leading lines up to and including the first that is not blank, a comment or track/browser:
+    all that :func:`_header_lines` looks at, without reading the rest of the file."""
+    opener = gzip.open if gzipped else open
+    head: list[str] = []
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        for line in handle:
+            head.append(line)
+            if line.strip() and not line.lstrip().startswith(_SKIPPED):
+                break
+    return head
 
 
-def _fast_parse(lines: list[str], skip: int) -> pd.DataFrame | None:
-    """Vectorised parse of a well-formed file (headers only at the top); None sends the caller to the
-    line-by-line checker, which applies the same grammar and names the first bad line."""
-    body = "".join(lines[skip:])
-    if not body.strip():
-        return None
+def _fast_parse(path: Path, gzipped: bool, skip: int) -> pd.DataFrame | None:
+    """Vectorised parse of a well-formed file straight from disk (headers only at the top); None sends
+    the caller to the line-by-line checker, which applies the same grammar and names the first bad
+    line. Coordinates must come out as integers (pandas reads a signed or space-padded integer as one,
+    which the grammar allows too; anything else makes the column text or float and is refused)."""
     try:
         raw = pd.read_csv(
-            io.StringIO(body),
+            path,
             sep="\t",
             header=None,
+            skiprows=skip,
             na_filter=False,
             engine="c",
-            dtype={0: str, 1: str, 2: str, 3: str},
+            dtype={0: str, 3: str},  # names as written ("007" stays "007")
+            quoting=csv.QUOTE_NONE,
             skip_blank_lines=True,
+            compression="gzip" if gzipped else None,
+            encoding_errors="replace",
         )
         n_cols = raw.shape[1]
-        if n_cols < 3 or not (_integers(raw[1]) and _integers(raw[2])):
+        if n_cols < 3 or raw[1].dtype.kind != "i" or raw[2].dtype.kind != "i":
             return None
-        raw[1], raw[2] = raw[1].astype(np.int64), raw[2].astype(np.int64)
         score = np.zeros(len(raw)) if n_cols < 5 else _numeric(raw[4], "0").astype(np.float64)
         # Column 10 is the summit only in narrowPeak (exactly 10 columns); in BED12 it is blockCount.
         summit = np.full(len(raw), -1, dtype=np.int64) if n_cols != 10 else _numeric(raw[9], "-1")
-    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
-        return None
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, OSError, EOFError, zlib.error):
+        return None  # pandas' EmptyDataError is a ValueError; the text reader names read errors
     if summit.dtype.kind != "i":
         return None
     start, end = raw[1].to_numpy(np.int64), raw[2].to_numpy(np.int64)
@@ -157,11 +166,17 @@ def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: peak file does not exist")
-    lines = _read_text(path).splitlines(keepends=True)
-    skip = _header_lines(lines, path)
-    frame = _fast_parse(lines, skip)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a peak file")
+    gzipped = is_gzip(path)
+    try:
+        skip: int | None = _header_lines(_head_lines(path, gzipped), path)
+    except (OSError, EOFError, zlib.error):
+        skip = None  # unreadable or corrupt: the text reader below says so in one line
+    frame = _fast_parse(path, gzipped, skip) if skip is not None else None
     if frame is None:
-        frame = _checked_parse(path, lines, skip)
+        lines = _read_text(path).splitlines(keepends=True)
+        frame = _checked_parse(path, lines, _header_lines(lines, path) if skip is None else skip)
     frame.attrs["source"] = str(path)
     return frame
 
