@@ -30,6 +30,11 @@ analytically: forward multiply-adds x 2, backward ~2x forward.
     .venv/bin/python benchmarks/train.py         # 6,000 sequences, 2 rounds x 3 epochs, ~1 min on 2 cores
     .venv/bin/python benchmarks/train.py --full  # 30,000 sequences, 5 timed epochs
 
+``--device gpu`` lets the workers see the GPU (both frameworks train on it; CPU-only by default, as every
+worker hides it otherwise); the ``mixed`` row (``--variants mixed``) builds ours under ``mixed_float16``
+(``training.precision``) and adds a ``train_mixed_float16: ratio=<float32 s/epoch / mixed s/epoch>`` line.
+benchmarks/gpu.sh runs both on a GPU machine.
+
 The last line is ``train: ratio=<torch_time/our_time> ours_seq_per_s=<..> peer_seq_per_s=<..>
 peak_fraction=<our GFLOP/s / matmul GFLOP/s>``.
 """
@@ -59,7 +64,9 @@ VARIANTS = {
     "cislens": ("cislens (ours)", {}),
     "jit": ("cislens + jit_compile=True", {"jit_compile": True}),
     "auc": ("cislens + per-batch AUC metrics", None),
+    "mixed": ("cislens + mixed_float16", {}),  # built under training.precision: mixed_float16
 }
+DEVICE_VARIABLE = "CISLENS_BENCH_DEVICE"  # cpu (default: workers hide the GPU) or gpu, set by --device
 
 
 def _variant(name: str) -> tuple[str, dict | None]:
@@ -91,19 +98,21 @@ def train_flops_per_sequence() -> float:
 # ----------------------------------------------------------------------------------------- workers
 def worker_keras(n: int, epochs: int, threads: int, variant: str) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    if os.environ.get(DEVICE_VARIABLE, "cpu") == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from cislens.runtime import limit_threads, pin_cores
 
     pin_cores(threads)
     limit_threads(threads)  # as a train job sets its pools from the rule's threads
     import keras
 
-    from cislens.models.zoo import build_model
+    from cislens.models.zoo import build_model, precision_policy
     from cislens.training.fit import compile_model
 
     keras.utils.set_random_seed(0)
     x, y = make_data(n)
-    model = build_model("cnn", LENGTH, N_TASKS, first_pool=FIRST_POOL)
+    with precision_policy("mixed_float16" if variant == "mixed" else "float32"):
+        model = build_model("cnn", LENGTH, N_TASKS, first_pool=FIRST_POOL)
     extra = _variant(variant)[1]
     if extra:  # compile_model exactly, plus the option under test (overriding ours)
         original = model.compile
@@ -137,6 +146,7 @@ def worker_torch(n: int, epochs: int, threads: int) -> dict:
     pin_cores(threads)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    device = torch.device("cuda" if os.environ.get(DEVICE_VARIABLE) == "gpu" else "cpu")
 
     def bn(c: int) -> nn.BatchNorm1d:  # Keras defaults: epsilon 1e-3, momentum 0.99 (torch: 1 - 0.99)
         return nn.BatchNorm1d(c, eps=1e-3, momentum=0.01)
@@ -148,17 +158,18 @@ def worker_torch(n: int, epochs: int, threads: int) -> dict:
         nn.Linear(F2 * (LENGTH // FIRST_POOL // POOL2), DENSE), bn(DENSE), nn.ReLU(), nn.Dropout(DENSE_DROP),
         nn.Linear(DENSE, N_TASKS),
     )  # fmt: skip
+    model.to(device)
     kernels = [m.weight for m in model if isinstance(m, (nn.Conv1d, nn.Linear))]
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, eps=1e-7)  # Keras Adam's epsilon
     loss_fn = nn.BCEWithLogitsLoss()
 
     x_np, y_np = make_data(n)
-    x = torch.from_numpy(np.ascontiguousarray(x_np.transpose(0, 2, 1)))  # (N, 4, L), once, untimed
-    y = torch.from_numpy(y_np)
+    x = torch.from_numpy(np.ascontiguousarray(x_np.transpose(0, 2, 1))).to(device)  # (N, 4, L), untimed
+    y = torch.from_numpy(y_np).to(device)
 
     def epoch() -> None:
         model.train()
-        order = torch.randperm(n)
+        order = torch.randperm(n, device=device)
         for start in range(0, n, BATCH):
             idx = order[start : start + BATCH]
             xb, yb = x[idx], y[idx]
@@ -166,6 +177,8 @@ def worker_torch(n: int, epochs: int, threads: int) -> dict:
             loss = loss_fn(model(xb), yb) + L2 * sum((w * w).sum() for w in kernels)
             loss.backward()
             optimizer.step()
+        if device.type == "cuda":  # CUDA runs asynchronously: an epoch ends when its kernels have
+            torch.cuda.synchronize()
 
     epoch()  # warm-up
     stamps = [time.perf_counter()]
@@ -228,7 +241,9 @@ def theoretical_peak(cores: int) -> tuple[float | None, str]:
 
 # ------------------------------------------------------------------------------------------- driver
 def run_worker(kind: str, n: int, epochs: int, threads: int) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    if env.get(DEVICE_VARIABLE, "cpu") == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
     script = os.path.abspath(__file__)
     cmd = [
         sys.executable,
@@ -264,11 +279,16 @@ def main() -> None:
         help="comma list of extra cislens rows: jit, auc, speN (e.g. spe10) or none",
     )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of every row")
+    parser.add_argument(
+        "--device", choices=("cpu", "gpu"), default="cpu", help="gpu: the workers may use the GPU"
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.n or (30_000 if args.full else 6_000)
     epochs = args.epochs or (5 if args.full else 3)
     n -= n % BATCH  # whole batches only, so both sides do exactly the same steps
+    if not args.worker:
+        os.environ[DEVICE_VARIABLE] = args.device  # the workers inherit it
     if args.worker:
         if args.worker == "torch":
             result = worker_torch(n, epochs, args.threads)
@@ -332,6 +352,12 @@ def main() -> None:
         f"ours_seq_per_s={ours['seq_per_s']:.0f} peer_seq_per_s={peer['seq_per_s']:.0f} "
         f"peak_fraction={ours['gflops'] / peak:.3f}"
     )
+    if "mixed" in rows:
+        mixed = rows["mixed"]
+        print(
+            f"train_mixed_float16: ratio={ours['seconds_per_epoch'] / mixed['seconds_per_epoch']:.2f} "
+            f"mixed_seq_per_s={mixed['seq_per_s']:.0f} device={args.device}"
+        )
 
 
 if __name__ == "__main__":
