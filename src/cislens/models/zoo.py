@@ -12,11 +12,16 @@ All convolutions use ``same`` padding so every architecture accepts any long-eno
 The custom layers (``ExpShiftScale``, ``SinusoidalPositionEncoding``) are defined and registered here, so
 importing this module (or calling :func:`load_model`) is what lets a saved ``.keras`` file load; the
 readers at the end (``first_layer_*``, ``attention_weights``) find layers by those fixed names.
+
+Precision (``training.precision``): models may be built and trained under ``mixed_float16``
+(:func:`precision_policy`); their ``logits`` and ``output`` stay float32, and :func:`float32_copy` /
+:func:`load_model` turn them back into float32 models for saving and every later stage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
@@ -162,9 +167,11 @@ def _dense_block(x: Any, name: str, units: int, dropout: float, batch_norm: bool
 
 
 def _output_head(x: Any, n_tasks: int, task_type: str, reg: Any) -> Any:
-    logits = keras.layers.Dense(n_tasks, kernel_regularizer=reg, name="logits")(x)
+    # float32 whatever the dtype policy: under mixed_float16 the logits, the sigmoid and the loss stay
+    # float32 (Keras' mixed-precision guidance), and every stage reading ``logits`` gets float32.
+    logits = keras.layers.Dense(n_tasks, kernel_regularizer=reg, name="logits", dtype="float32")(x)
     final = "sigmoid" if task_type == "binary" else "linear"
-    return keras.layers.Activation(final, name="output")(logits)
+    return keras.layers.Activation(final, name="output", dtype="float32")(logits)
 
 
 def _sequence_input(input_length: int) -> Any:
@@ -360,9 +367,57 @@ def load_model(path: Any) -> keras.Model:
     if not zipfile.is_zipfile(path):
         raise corrupt_output(path)
     try:
-        return keras.models.load_model(path)
+        model = keras.models.load_model(path)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, json.JSONDecodeError) as err:
         raise corrupt_output(path) from err
+    return float32_copy(model)  # a mixed_float16 file computes in float32 like every other
+
+
+# --- precision: mixed_float16 is a training setting; every saved or loaded model computes in float32 -----
+
+PRECISIONS = ("float32", "mixed_float16")
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str = "float32") -> Iterator[None]:
+    """Build (and train) models under ``precision``; the previous global dtype policy comes back after,
+    so one process (a test session, a benchmark worker) does not leak float16 into later models."""
+    _check_choice("precision", precision, PRECISIONS)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _layers(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _layers(layer)
+
+
+def uses_float16(model: keras.layers.Layer) -> bool:
+    """Whether any layer of ``model`` (a regime trainer's wrapped net included) computes in float16."""
+    return any(layer.compute_dtype == "float16" for layer in [model, *_layers(model)])
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """``model`` itself when it computes in float32, else the same network and weights in float32
+    (uncompiled).
+
+    Mixed precision keeps float32 master weights, so the copy loses nothing; it is what gets saved
+    and loaded: attribution gradients stay free of float16 underflow, and CPU stages avoid float16's
+    slow kernels."""
+    if not uses_float16(model):
+        return model
+
+    def as_float32(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=as_float32)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 # --- reading zoo models by their fixed layer names: the first convolutional layer, attention maps -------

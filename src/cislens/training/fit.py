@@ -18,6 +18,7 @@ import pandas as pd
 from .. import schema
 from ..errors import InputError
 from ..io import atomic_path
+from ..models.zoo import uses_float16
 
 # The schema's `training:` defaults (cislens.schema, their one source), for callers outside Snakemake.
 DEFAULTS: dict[str, Any] = schema.defaults("training")
@@ -58,7 +59,8 @@ def compile_model(
     calls, and early stopping, LR decay and checkpoints work per epoch. ``metrics=False`` compiles
     the loss alone: ``train`` scores the validation set itself once per epoch with the exact AUROC
     that metrics.json reports, where Keras' AUC is a 200-threshold estimate (off by ~3e-4), and
-    no training-set AUC is computed on every batch."""
+    no training-set AUC is computed on every batch. A model built under mixed_float16 gets a
+    LossScaleOptimizer (explicitly: a regime trainer built outside the policy would not get one)."""
     task_type = task_type or task_type_of(model)
     n_tasks = n_tasks or int(model.output.shape[-1])
     loss = loss_for(task_type)
@@ -75,8 +77,11 @@ def compile_model(
     else:
         # axis=0: correlate each task across sequences (the default, -1, correlates across tasks).
         metric_objects = [keras.metrics.PearsonCorrelation(axis=0, name="pearson")]
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if uses_float16(model):  # mixed_float16: dynamic loss scaling keeps small float16 gradients nonzero
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=optimizer,
         loss=loss,
         metrics=metric_objects if metrics else [],
         steps_per_execution=steps_per_execution,

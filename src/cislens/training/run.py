@@ -32,10 +32,10 @@ def train_variant(
     already inside Snakemake; cislens.schema is their one source)."""
     limit_threads(threads)
     training = schema.with_defaults("training", training)
-    from ..models.zoo import build_model
+    from ..models.zoo import build_model, float32_copy, precision_policy
     from ..plots import plot_history
     from ..runtime import set_seed
-    from .fit import train
+    from .fit import compile_model, train
     from .metrics import evaluate_model
     from .regimes import adversarial_accuracy, check_regime, model_overrides
 
@@ -46,39 +46,48 @@ def train_variant(
     task_type = data.summary.get("task_type") or infer_task_type(train_split.y)  # h5: as declared/validated
     hp = {k: v for k, v in model_settings.items() if k != "arch"}
     hp.update(model_overrides(regime))
-    model = build_model(model_settings["arch"], data.length, len(data.tasks), task_type=task_type, **hp)
+    precision = str(training["precision"])
+    with precision_policy(precision):  # built and trained under it; the global policy is restored after
+        model = build_model(model_settings["arch"], data.length, len(data.tasks), task_type=task_type, **hp)
     log.info(
-        "model %s (%s): %d parameters; regime %s",
+        "model %s (%s): %d parameters; regime %s; precision %s",
         model_settings["arch"],
         task_type,
         model.count_params(),
         dict(regime),
+        _precision_note(precision),
     )
     log.info("train/valid/test: %d/%d/%d", len(train_split), len(valid_split), len(test_split))
     checkpoint = Path(outputs["model"]).with_name("checkpoint.npz")
     if checkpoint.exists():
         log.info("resuming from %s", checkpoint)
     start = time.time()
-    history = train(
-        model,
-        train_split.x,
-        train_split.y,
-        valid_split.x,
-        valid_split.y,
-        epochs=int(training["epochs"]),
-        batch_size=int(training["batch_size"]),
-        learning_rate=float(training["learning_rate"]),
-        patience=int(training["patience"]),
-        monitor=training["monitor"],
-        lr_decay=bool(training["lr_decay"]),
-        class_weight=training["class_weight"],
-        task_type=task_type,
-        regime=regime,
-        checkpoint=checkpoint,
-        seed=seed,
-        verbose=2,
-    )
+    with precision_policy(precision):
+        history = train(
+            model,
+            train_split.x,
+            train_split.y,
+            valid_split.x,
+            valid_split.y,
+            epochs=int(training["epochs"]),
+            batch_size=int(training["batch_size"]),
+            learning_rate=float(training["learning_rate"]),
+            patience=int(training["patience"]),
+            monitor=training["monitor"],
+            lr_decay=bool(training["lr_decay"]),
+            class_weight=training["class_weight"],
+            task_type=task_type,
+            regime=regime,
+            checkpoint=checkpoint,
+            seed=seed,
+            verbose=2,
+        )
     seconds = time.time() - start
+    saved = float32_copy(model)  # mixed_float16: saved, scored and attributed in float32
+    if saved is not model:
+        rate = float(np.asarray(model.optimizer.learning_rate))
+        compile_model(saved, learning_rate=rate, task_type=task_type)
+        model = saved
     metrics = evaluate_model(model, test_split.x, test_split.y, data.tasks, task_type=task_type)
     robust = training["robustness"]
     if robust["n_sequences"] > 0:
@@ -99,6 +108,7 @@ def train_variant(
         model=dict(model_settings),
         regime=dict(regime),
         task_type=task_type,
+        precision=precision,
     )
     headline = {k: v for k, v in metrics.items() if k.endswith("_mean")}
     log.info("test %s", ", ".join(f"{k.removesuffix('_mean')} {v:.4f}" for k, v in headline.items()))
@@ -114,3 +124,10 @@ def train_variant(
 def infer_task_type(y: np.ndarray) -> str:
     """``binary`` when every label is 0 or 1, else ``regression`` (e.g. RNAcompete intensities)."""
     return "binary" if np.isin(np.asarray(y), (0.0, 1.0)).all() else "regression"
+
+
+def _precision_note(precision: str) -> str:
+    """The log's precision: mixed_float16 computes in float16 on float32 weights, with loss scaling."""
+    if precision == "mixed_float16":
+        return "mixed_float16 (float16 compute, float32 weights and outputs, dynamic loss scaling)"
+    return precision
