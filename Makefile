@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cislens-installed
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.cislens-bench-installed
 CONFIG ?= config/config.yaml
 CORES ?= all
 SNAKEMAKE_ARGS ?=
@@ -14,7 +16,7 @@ PYTEST_ARGS ?=
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format dry-run clean slurm-profile test-slurm
+.PHONY: install run test lint format dry-run clean slurm-profile test-slurm bench-env
 
 install: $(STAMP)
 
@@ -55,6 +57,16 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src scripts tests benchmarks
 	$(BIN)/snakefmt workflow
+
+# The separate environment for benchmarks/train.py's CREsted and gReLU rows (their own training loops, from
+# PyPI). It never touches .venv or requirements.txt; a second call does nothing until the pins change.
+bench-env: $(BENCH_STAMP)
+
+$(BENCH_STAMP): benchmarks/requirements-peers.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --disable-pip-version-check -q -r benchmarks/requirements-peers.txt 2>&1 | { $(QUIET_PIP); }
+	$(BENCH_VENV)/bin/pip check
+	@touch $(BENCH_STAMP)
 
 # The SLURM profile, installed where `snakemake --profile slurm` looks (docs/hpc.md):
 #   make slurm-profile ACCOUNT=lab PARTITION=cpu GPU_PARTITION=gpu [GPU_MODEL=a100] [GPU_STYLE=gpu|gres]

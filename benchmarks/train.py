@@ -27,6 +27,23 @@ achievable peak is the best float32 numpy matmul (2048^3); a theoretical peak is
 /proc/cpuinfo (AVX-512/AVX2 FMA lanes x 2 FMA units x cores x GHz). Training FLOPs per sequence are counted
 analytically: forward multiply-adds x 2, backward ~2x forward.
 
+Peer rows (``--peers``, default crested,grelu): the same CNN-25, data, batch, lr and loss trained by the
+peers' own training entry points, each installed from PyPI into a separate benchmark environment
+(``make bench-env``: ``.bench-venv`` from benchmarks/requirements-peers.txt, never the workflow's
+``.venv``) and run by its python; without that environment one line says they were skipped.
+
+* CREsted (Keras 3 / TensorFlow, tensorflow-cpu as ours): ``crested.tl.Crested(...).fit`` on an
+  ``AnnDataWrapper`` over a FASTA + AnnData holding the same sequences (benchmarks/peers/train_crested.py).
+* gReLU (PyTorch Lightning): ``LightningModel(model_params={"model_type": "BaseModel", ...})
+  .train_on_dataset`` on a ``LabeledSeqDataset`` of the same sequences (benchmarks/peers/train_grelu.py).
+
+Their input pipelines (CREsted: a Python generator one-hot encoding each region into tf.data; gReLU: a
+DataLoader one-hot encoding each item) and loop overheads (Keras progress bar, Lightning's progress bar,
+per-step logging) are part of what is timed, as a user of either runs it; their per-epoch validation and
+checkpointing are not (a peer epoch is timed from its start to its last training batch). Parameter counts
+are asserted equal to ours. ``train_peers: crested_ratio=<CREsted s/epoch / ours> grelu_ratio=<..>``
+comes just before the last line.
+
     .venv/bin/python benchmarks/train.py         # 6,000 sequences, 2 rounds x 3 epochs, ~1 min on 2 cores
     .venv/bin/python benchmarks/train.py --full  # 30,000 sequences, 5 timed epochs
 
@@ -50,8 +67,6 @@ import sys
 import time
 
 import numpy as np
-
-from cislens.runtime import allowed_cores
 
 LENGTH, N_TASKS, BATCH, FIRST_POOL = 200, 12, 100, 25
 LEARNING_RATE = 3e-4  # cislens.training.fit.compile_model's default
@@ -240,6 +255,15 @@ def theoretical_peak(cores: int) -> tuple[float | None, str]:
 
 
 # ------------------------------------------------------------------------------------------- driver
+def _peers():
+    """benchmarks/peers/runner.py (standard library only; imported lazily, as this module is also loaded by
+    the peer workers, from the benchmark environment)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from peers import runner
+
+    return runner
+
+
 def run_worker(kind: str, n: int, epochs: int, threads: int) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if env.get(DEVICE_VARIABLE, "cpu") == "cpu":
@@ -257,6 +281,8 @@ def run_worker(kind: str, n: int, epochs: int, threads: int) -> dict:
         "--threads",
         str(threads),
     ]
+    if kind in _peers().PEERS:  # CREsted / gReLU: their worker, in the benchmark environment's python
+        cmd = _peers().command(kind, n, epochs, threads)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{kind} worker failed:\n{out.stderr[-3000:]}")
@@ -264,6 +290,10 @@ def run_worker(kind: str, n: int, epochs: int, threads: int) -> dict:
 
 
 def main() -> None:
+    # imported here, not at the top: the peer workers (benchmarks/peers/) import this module's constants and
+    # make_data from the benchmark environment, which has no cislens
+    from cislens.runtime import allowed_cores
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -277,6 +307,11 @@ def main() -> None:
         "--variants",
         default="spe1",
         help="comma list of extra cislens rows: jit, auc, speN (e.g. spe10) or none",
+    )
+    parser.add_argument(
+        "--peers",
+        default="crested,grelu",
+        help="comma list of peer rows, each trained by the peer's own loop (make bench-env), or none",
     )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of every row")
     parser.add_argument(
@@ -320,6 +355,15 @@ def main() -> None:
         except KeyError:
             raise SystemExit(f"unknown variant {v!r}; valid: {', '.join(VARIANTS)}, speN") from None
     kinds = ["cislens", "torch", *extra]
+    peers = _peers()
+    peer_kinds = [p for p in args.peers.split(",") if p and p != "none"]
+    for p in peer_kinds:
+        if p not in peers.PEERS:
+            raise SystemExit(f"unknown peer {p!r}; valid: {', '.join(peers.PEERS)}, none")
+    if peer_kinds and not peers.available():
+        print(peers.skip_line(peer_kinds))
+        peer_kinds = []
+    kinds += peer_kinds
     rows: dict[str, dict] = {k: {"epoch_s": []} for k in kinds}
     for _ in range(args.rounds):  # interleaved rounds: background load hits every row alike
         for kind in kinds:
@@ -329,14 +373,25 @@ def main() -> None:
     ours, peer = rows["cislens"], rows["torch"]
     if (ours["trainable"], ours["non_trainable"]) != (peer["trainable"], peer["non_trainable"]):
         raise SystemExit(f"parameter counts differ: keras {ours}, torch {peer}")
+    for kind in peer_kinds:
+        other = rows[kind]
+        if (ours["trainable"], ours["non_trainable"]) != (other["trainable"], other["non_trainable"]):
+            raise SystemExit(f"parameter counts differ: keras {ours}, {kind} {other}")
+        if other["threads"] != ours["threads"]:
+            print(f"warning: {kind} ran with {other['threads']} threads, ours with {ours['threads']}")
     print(
         f"parameters: {ours['trainable']:,} trainable + {ours['non_trainable']:,} BN moving statistics "
-        "(identical in both)"
+        "(identical in every row)"
     )
 
     print(f"{'framework':<34}{'s/epoch':>9}{'seq/s':>10}{'GFLOP/s':>10}{'% matmul peak':>15}")
     for kind, row in rows.items():
-        label = "PyTorch (same model, plain loop)" if kind == "torch" else _variant(kind)[0]
+        if kind == "torch":
+            label = "PyTorch (same model, plain loop)"
+        elif kind in peer_kinds:
+            label = peers.PEERS[kind][0].format(version=row.get("version", "?"))
+        else:
+            label = _variant(kind)[0]
         row["seconds_per_epoch"] = float(np.min(row["epoch_s"]))
         sps = n / row["seconds_per_epoch"]
         gflops = sps * flops_seq / 1e9
@@ -347,6 +402,11 @@ def main() -> None:
         f"(s/epoch: best of {args.rounds} rounds x {epochs} timed epochs, each framework in its own process; "
         f"load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after)"
     )
+    if peer_kinds:  # > 1: ours is faster than that peer's own training loop
+        base = ours["seconds_per_epoch"]
+        ratios = [f"{k}_ratio={rows[k]['seconds_per_epoch'] / base:.2f}" for k in peer_kinds]
+        speeds = [f"{k}_seq_per_s={rows[k]['seq_per_s']:.0f}" for k in peer_kinds]
+        print("train_peers: " + " ".join(ratios + speeds))
     print(
         f"train: ratio={peer['seconds_per_epoch'] / ours['seconds_per_epoch']:.2f} "
         f"ours_seq_per_s={ours['seq_per_s']:.0f} peer_seq_per_s={peer['seq_per_s']:.0f} "
