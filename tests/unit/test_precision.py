@@ -44,6 +44,7 @@ def test_mixed_float16_trains_in_float16_and_saves_a_float32_model(tmp_path: Pat
     assert model.get_layer("first_conv").compute_dtype == "float16"
     assert {w.dtype for w in model.weights} == {"float32"}
     assert model.get_layer("logits").compute_dtype == model.output.dtype == "float32"
+    assert zoo.first_layer_activations(model, x_valid[:4]).dtype == np.float32
     mixed = predict_output(model, x_valid)
     assert mixed.dtype == np.float32 and np.isfinite(mixed).all()
 

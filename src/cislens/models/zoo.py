@@ -439,7 +439,7 @@ def first_layer_activations(model: keras.Model, x: np.ndarray, *, batch_size: in
     """(N, L, F) output of ``first_activation`` for all of ``x`` (mind the memory on large sets)."""
     sub = first_layer_model(model)
     out = sub.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
-    return np.asarray(out)
+    return np.asarray(out, dtype=np.float32)  # float16 from a mixed_float16 model not loaded from file
 
 
 def first_layer_kernel_size(model: keras.Model) -> int:
@@ -465,7 +465,7 @@ def attention_weights(model: keras.Model, x: np.ndarray, *, batch_size: int = 12
     for start in range(0, len(x), batch_size):
         h = feed(x[start : start + batch_size], training=False)
         _, scores = mha(h, h, return_attention_scores=True, training=False)
-        chunks.append(keras.ops.convert_to_numpy(scores))
+        chunks.append(keras.ops.convert_to_numpy(scores).astype(np.float32))
     return np.concatenate(chunks) if chunks else np.zeros((0,), dtype=np.float32)
 
 
