@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -41,9 +42,12 @@ class Motif:
         return Motif(self.id, self.name, self.ppm[::-1, ::-1].copy(), self.nsites, self.url, dict(self.other))
 
 
+_LETTERS = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
+
+
 def consensus(ppm: np.ndarray) -> str:
     """Most probable letter per column (what Tomtom prints as a consensus)."""
-    return "".join(ALPHABET[i] for i in np.asarray(ppm).argmax(axis=1))
+    return _LETTERS[np.asarray(ppm).argmax(axis=1)].tobytes().decode("ascii")
 
 
 def write_meme(
@@ -120,17 +124,14 @@ def _read_rows(
 ) -> tuple[np.ndarray, int]:
     """Numeric rows (R, 4) from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
     if width is not None:  # fast path: the next ``width`` non-blank lines parsed in one go
-        block, j = [], i
-        while j < len(lines) and len(block) < width:
-            if lines[j].strip():
-                block.append(lines[j].split())
-            j += 1
-        try:
-            values = np.array(block, dtype=np.float64)  # ragged or non-numeric rows raise
-        except ValueError:
-            values = None
-        if values is not None and values.shape == (width, 4):
-            return values, j
+        j = i + width
+        rows = [line.split() for line in lines[i:j]]
+        if len(rows) == width and all(len(row) == 4 for row in rows):  # no blank or ragged line
+            try:
+                flat = list(itertools.chain.from_iterable(rows))
+                return np.array(flat, dtype=np.float64).reshape(width, 4), j
+            except ValueError:
+                pass  # non-numeric: the row-by-row reader below stops there
     rows: list[list[float]] = []
     while i < len(lines) and (width is None or len(rows) < width):
         text = lines[i].strip()
