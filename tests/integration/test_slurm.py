@@ -10,6 +10,8 @@ or apt the tests skip, except in CI (CI=true), where they must run.
 - The repository's ``profiles/slurm`` (values from the environment, ``--gpus=1``): a training job is
   cancelled with ``scancel`` once its epoch checkpoint exists, resubmitted by Snakemake (retries) and
   resumed; cancelled again, the run fails; rerun with the profile, it resumes again and completes.
+  It starts from a copy of the first run's working directory (same dataset and seed, Snakemake's
+  records kept, the trial removed): prepare is not submitted again, training is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,9 +141,10 @@ def _rule_of(comment: str) -> str:
     return name.split("_wildcards_")[0]
 
 
-def _jobs_by_rule(since_id: int) -> pd.DataFrame:
+def _jobs_by_rule(since_id: int, until_id: int | None = None) -> pd.DataFrame:
     table = _sacct("JobID", "Partition", "State", "Timelimit", "ReqMem", "AllocTRES", "Comment")
-    table = table[table["JobID"].astype(int) > since_id].copy()
+    ids = table["JobID"].astype(int)
+    table = table[(ids > since_id) & (ids <= (until_id if until_id is not None else ids.max()))].copy()
     table["rule"] = table["Comment"].map(_rule_of)
     return table
 
@@ -150,7 +154,20 @@ def _last_job_id() -> int:
     return int(table["JobID"].astype(int).max()) if len(table) else 0
 
 
-def test_profile_from_make_submits_gpu_jobs_with_a_gpu(slurm: testcluster.LocalSlurm, tmp_path: Path) -> None:
+@dataclass
+class ProfileRun:
+    workdir: Path
+    log: str
+    elapsed: float
+    before: int  # the cluster's last job id before the run, and after it
+    after: int
+
+
+@pytest.fixture(scope="module")
+def profile_run(slurm: testcluster.LocalSlurm, tmp_path_factory: pytest.TempPathFactory) -> ProfileRun:
+    """``make slurm-profile``, then the SMALL workflow with ``snakemake --profile slurm``, once: the first
+    test checks its jobs; the second starts from the dataset it prepared."""
+    tmp_path = tmp_path_factory.mktemp("make-profile")
     home = tmp_path / "home"
     made = subprocess.run(
         [
@@ -191,11 +208,16 @@ def test_profile_from_make_submits_gpu_jobs_with_a_gpu(slurm: testcluster.LocalS
     elapsed = time.monotonic() - started
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-5000:]
+    return ProfileRun(workdir, log, elapsed, before, _last_job_id())
+
+
+def test_profile_from_make_submits_gpu_jobs_with_a_gpu(profile_run: ProfileRun) -> None:
+    workdir, log, before = profile_run.workdir, profile_run.log, profile_run.before
     assert "has been submitted with SLURM jobid" in log
     assert (workdir / "results" / "multi" / "report.html").exists()
 
-    jobs = _jobs_by_rule(before)
-    print(f"\nworkflow on SLURM in {elapsed:.0f} s:\n{jobs.to_string(index=False)}")
+    jobs = _jobs_by_rule(before, profile_run.after)
+    print(f"\nworkflow on SLURM in {profile_run.elapsed:.0f} s:\n{jobs.to_string(index=False)}")
     assert set(jobs["State"]) == {"COMPLETED"}, jobs
     # Local rules (JASPAR export, summaries, report) never reach SLURM; filters+tomtom are one job.
     submitted = {"prepare", "train", "attribute", "gia", "modisco", "motifs_filters_tomtom"}
@@ -216,7 +238,7 @@ def test_profile_from_make_submits_gpu_jobs_with_a_gpu(slurm: testcluster.LocalS
         _rule_of(field.split("=", 1)[1]): line
         for line in shown.splitlines()
         for field in line.split()
-        if field.startswith("Comment=") and int(line.split()[0].split("=")[1]) > before
+        if field.startswith("Comment=") and before < int(line.split()[0].split("=")[1]) <= profile_run.after
     }
     for rule, line in per_job.items():
         assert (f"gres:gpu:{testcluster.GPU_TYPE}:1" in line) == (rule in GPU_RULES), line
@@ -249,11 +271,17 @@ def _checkpoint_epochs(path: Path) -> int:
     return 0
 
 
-def test_cancelled_training_is_resubmitted_and_resumes(slurm: testcluster.LocalSlurm, tmp_path: Path) -> None:
+def test_cancelled_training_is_resubmitted_and_resumes(
+    slurm: testcluster.LocalSlurm, profile_run: ProfileRun, tmp_path: Path
+) -> None:
     epochs = 30
     config = dict(SMALL, training={"epochs": epochs, "batch_size": 32, "patience": 100})
+    # Same dataset settings and seed as the make-profile run: its working directory (with Snakemake's
+    # records) less the trial and the logs, so this run's first SLURM job is the training job.
     workdir = tmp_path / "run"
-    workdir.mkdir()
+    shutil.copytree(profile_run.workdir, workdir, symlinks=True)
+    shutil.rmtree(workdir / TRIAL.parent)
+    shutil.rmtree(workdir / "logs")
     configfile = workdir / "resume.yaml"
     configfile.write_text(yaml.safe_dump(config))
     env = _snakemake_env(
