@@ -17,7 +17,6 @@ from .test_workflow import TINY, snakemake, write_config
 PROTEIN_TINY = {
     "seed": 3,
     "trials": 1,
-    "threads": 1,  # two fits side by side on the 2 test cores (the default runs one at a time)
     "datasets": {
         "planted": {
             "kind": "planted_potts",
