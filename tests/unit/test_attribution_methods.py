@@ -238,6 +238,37 @@ def test_ism_equals_brute_force_prediction_differences(relu_model):
     assert np.all(delta[x == 1] == 0)
 
 
+@pytest.mark.parametrize(
+    ("arch", "hp"),
+    [
+        ("cnn", {}),
+        ("cnn", {"kernel_size": 4, "first_pool": 3}),
+        ("cnn", {"first_pool": 1}),
+        ("residualbind", {}),
+    ],
+)
+def test_ism_from_the_first_block_matches_whole_mutants(arch, hp):
+    """The first-block path (kernel differences added to the sequence's own first-layer output, only
+    the pool windows they reach recomputed) gives the whole-mutant forward's deltas: pools that do not
+    divide the length, no pool, even kernels ('same' pads one more on the right), an N column and a
+    column that is not one-hot included; a network without the zoo's first block falls back."""
+    from cislens.models import predict
+
+    model = _tiny(arch, seed=2, **hp)
+    x = _onehot(3, seed=7)
+    x[0, 0] = 0.0  # an N at the left edge
+    x[1, L - 1] = 0.25  # a soft column at the right edge
+    net = predict._target_net(model, "logit")
+    assert predict._first_block(net) is not None
+    fast = ism(model, x, batch_size=64, progress=False)
+    predict._COMPILED[model][("mutant", "logit", (L, 4))] = predict._mutant_fn(net, (L, 4), T)
+    np.testing.assert_allclose(fast, ism(model, x, batch_size=64, progress=False), atol=2e-5)
+    plain = keras.Sequential([keras.Input((L, 4)), keras.layers.Conv1D(3, 5, padding="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(T, name="logits")])  # fmt: skip
+    assert predict._first_block(predict._target_net(plain, "logit")) is None
+    assert ism(plain, x, progress=False).shape == x.shape
+
+
 def test_ism_position_map_conventions():
     x = np.eye(4, dtype=np.float32)[[[0, 2]]]  # A, G
     delta = np.array([[[0.0, -3.0, -4.0, 0.0], [1.0, 1.0, 0.0, 2.0]]], dtype=np.float32)

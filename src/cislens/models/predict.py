@@ -197,12 +197,112 @@ def _mutant_fn(net: keras.Model, shape: tuple[int, ...], n_out: int) -> Callable
     return mutant_scores
 
 
+def _first_block(net: keras.Model) -> tuple[list[keras.layers.Layer], keras.Model] | None:
+    """``([first_conv, first_bn?, first_activation, first_pool?], the network after them)`` when the
+    input feeds only that chain (every zoo model): a linear, stride-1, undilated 'same' Conv1D, then
+    element-wise layers and a 'valid' max-pool whose stride is its size; None for other networks."""
+    try:
+        chain = [net.get_layer("first_conv")]
+    except ValueError:
+        return None
+    cfg = chain[0].get_config()
+    if not (
+        isinstance(chain[0], keras.layers.Conv1D)
+        and cfg.get("padding") == "same"
+        and tuple(cfg.get("strides", (1,))) == (1,)
+        and tuple(cfg.get("dilation_rate", (1,))) == (1,)
+        and cfg.get("groups", 1) == 1
+        and cfg.get("activation") == "linear"
+        and chain[0].input is net.inputs[0]
+    ):
+        return None
+    for name in ("first_bn", "first_activation", "first_pool"):
+        try:
+            layer = net.get_layer(name)
+        except ValueError:
+            continue
+        if layer.input is not chain[-1].output:
+            return None
+        chain.append(layer)
+    if chain[-1].name == "first_pool":
+        pool = chain[-1].get_config()
+        if pool.get("padding") != "valid" or tuple(pool["strides"]) != tuple(pool["pool_size"]):
+            return None
+    if not any(layer.name == "first_activation" for layer in chain):
+        return None
+    try:
+        tail = keras.Model(chain[-1].output, net.outputs[0])  # fails when an earlier tensor is reused
+    except ValueError:
+        return None
+    return chain, tail
+
+
+def _block_mutant_fn(chain: list[keras.layers.Layer], tail: keras.Model, shape: tuple[int, ...]) -> Callable:
+    """ISM's forward from the first block on, recomputing only what a substitution changes.
+
+    A mutant's first-layer pre-activation is its sequence's plus the kernel difference (new base - old)
+    at the <= K columns the base reaches; after the element-wise layers and the pool only the
+    <= ``ceil((K - 1) / s) + 1`` windows of size s holding those columns differ, so per mutant only they
+    are recomputed and written into the sequence's own block output, and the network runs from there
+    (fastISM's idea, Nair et al. 2022, Bioinformatics); the values are those of whole mutants.
+    """
+    conv, rest = chain[0], chain[1:]
+    length = shape[0]
+    width = int(conv.kernel.shape[0])
+    left = (width - 1) // 2  # TensorFlow's 'same' padding: any odd extra column goes on the right
+    size = int(rest[-1].get_config()["pool_size"][0]) if rest[-1].name == "first_pool" else 1
+    windows = length // size  # a 'valid' pool drops the last length % size columns
+    span = min(windows, (width - 1 + size - 1) // size + 1)  # windows a substitution can change
+    n_out = int(tail.output.shape[-1])
+
+    def block(pre: tf.Tensor) -> tf.Tensor:
+        for layer in rest:
+            pre = layer(pre, training=False)
+        return pre
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, *shape), tf.float32),
+            tf.TensorSpec((None,), tf.int32),
+            tf.TensorSpec((None,), tf.int32),
+            tf.TensorSpec((None,), tf.int32),
+            tf.TensorSpec((None, n_out), tf.float32),
+        ]
+    )
+    def mutant_scores(
+        xs: tf.Tensor, seq: tf.Tensor, pos: tf.Tensor, base: tf.Tensor, ws: tf.Tensor
+    ) -> tf.Tensor:
+        wild = conv(xs)  # (B, L, F): each sequence's pre-activation, once
+        by_base = tf.transpose(tf.convert_to_tensor(conv.kernel), (1, 0, 2))  # (4, K, F)
+        observed = tf.gather_nd(xs, tf.stack([seq, pos], axis=1))  # (P, 4): an N or soft column too
+        delta = tf.gather(by_base, base) - tf.einsum("pc,ckf->pkf", observed, by_base)  # (P, K, F)
+        reach = pos[:, None] + left - tf.range(width)[None, :]  # (P, K): the output column of each tap
+        first = tf.clip_by_value(tf.maximum(pos + left - (width - 1), 0) // size, 0, windows - span)
+        columns = first[:, None] * size + tf.range(span * size)[None, :]  # (P, span * size)
+        rows = tf.broadcast_to(seq[:, None], tf.shape(columns))
+        region = tf.gather_nd(wild, tf.stack([rows, columns], axis=-1))  # (P, span * size, F)
+        place = tf.one_hot(reach - first[:, None] * size, span * size)  # out-of-region taps: all zero
+        changed = block(region + tf.einsum("pkc,pkf->pcf", place, delta))  # (P, span, F)
+        which = first[:, None] + tf.range(span)[None, :]
+        at = tf.stack([tf.broadcast_to(tf.range(tf.shape(seq)[0])[:, None], tf.shape(which)), which], -1)
+        mutant = tf.tensor_scatter_nd_update(tf.gather(block(wild), seq), at, changed)
+        return tf.reduce_sum(tail(mutant, training=False) * tf.gather(ws, seq), axis=-1)
+
+    return mutant_scores
+
+
 def mutant_scorer(model: keras.Model, net: keras.Model, target: str, shape: tuple[int, ...]) -> Callable:
     """(xs (B, L, 4), weights (B, T)) -> f(seq, pos, base) -> (P,) task-weighted scores of the mutants
-    ``xs[seq]`` with ``base`` at ``pos``; mutants are built inside the compiled function (cached per model).
+    ``xs[seq]`` with ``base`` at ``pos``; mutants are built inside the compiled function (cached per model),
+    from the first block's output when the network starts with a zoo first block (:func:`_block_mutant_fn`).
     """
     n_out = int(net.output.shape[-1])
-    fn = memo(model, ("mutant", target, shape), lambda: _mutant_fn(net, shape, n_out))
+
+    def build() -> Callable:
+        split = _first_block(net) if len(shape) == 2 and shape[1] == 4 else None
+        return _block_mutant_fn(*split, shape) if split else _mutant_fn(net, shape, n_out)
+
+    fn = memo(model, ("mutant", target, shape), build)
 
     def for_chunk(xs: np.ndarray, ws: np.ndarray) -> Callable[..., np.ndarray]:
         xs_t, ws_t = tf.constant(xs), tf.constant(ws)
