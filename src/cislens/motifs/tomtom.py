@@ -142,8 +142,10 @@ def _pairs(
     """
     from memelite import tomtom
 
-    q_mats = [np.ascontiguousarray(m.ppm.T, dtype=np.float64) for m in queries]
-    t_mats = [np.ascontiguousarray(m.ppm.T, dtype=np.float64) for m in targets]
+    # (4, W) views of the (W, 4) float64 PPMs, as memelite's own reader hands them over: copying them
+    # to C order made its scoring ~5% slower (measured with benchmarks/tomtom.py)
+    q_mats = [m.ppm.T for m in queries]
+    t_mats = [m.ppm.T for m in targets]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tomtom was given")
         p, _scores, offsets, overlaps, strands = tomtom(q_mats, t_mats, n_jobs=n_jobs)
@@ -252,10 +254,10 @@ def _dtype(column: str) -> str:
 
 def write_tomtom_tsv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """Write a Tomtom table atomically with exactly Tomtom's columns (floats at full precision)."""
-    columns = [frame[c].tolist() for c in COLUMNS]
+    columns = [list(map(str, frame[c].tolist())) for c in COLUMNS]  # column-wise: one join per row
     with atomic_open(path) as handle:
         handle.write("\t".join(COLUMNS) + "\n")
-        handle.writelines("\t".join(map(str, row)) + "\n" for row in zip(*columns, strict=True))
+        handle.writelines(line + "\n" for line in map("\t".join, zip(*columns, strict=True)))
 
 
 def read_tomtom_tsv(path: str | os.PathLike) -> pd.DataFrame:
