@@ -81,6 +81,12 @@ def test_thresholds_and_q_values(database):
     assert (strict["q-value"] <= 0.01).all() and len(strict) < len(everything)
     by_p = run_tomtom(queries, database, thresh=1e-4, threshold_on="pvalue")
     assert (by_p["p-value"] <= 1e-4).all()
+    # the few pairs an E threshold keeps get the q-values of their whole rows
+    by_e = run_tomtom(queries, database, thresh=0.5, min_overlap=1)
+    whole = everything.set_index(["Query_ID", "Target_ID"])["q-value"]
+    assert 0 < len(by_e) < len(everything)
+    pairs = list(zip(by_e["Query_ID"], by_e["Target_ID"], strict=True))
+    np.testing.assert_allclose(by_e["q-value"], whole.loc[pairs])
     pooled = run_tomtom(queries, database, thresh=1.0, threshold_on="pvalue", q_scope="all")
     assert (pooled["q-value"] >= everything["q-value"].min()).all()
     with pytest.raises(InputError):
