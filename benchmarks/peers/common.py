@@ -7,8 +7,11 @@ load here with numpy alone. ``pin`` does what ``cislens.runtime.pin_cores`` does
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -39,3 +42,24 @@ def one_hot_to_strings(x) -> list[str]:
 
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)
     return [row.tobytes().decode("ascii") for row in letters[x.argmax(-1)]]
+
+
+def epoch_seconds(
+    peer: str, begin: list[float], last_batch: list[float], steps: list[int], epochs: int, n: int, batch: int
+) -> list[float]:
+    """Each timed epoch's seconds, from its start to its last training batch (the warm-up epoch
+    dropped), after checking that the peer ran the epochs and steps it was asked for."""
+    if len(begin) != epochs + 1 or steps[-1] != n // batch:
+        expected = f"expected {epochs + 1} of {n // batch}"
+        raise SystemExit(f"{peer} ran {len(begin)} epochs of {steps} steps, {expected}")
+    return [end - start for start, end in zip(begin[1:], last_batch[1:], strict=True)]
+
+
+def worker_main(run: Callable[[int, int, int], dict], description: str | None) -> None:
+    """A peer worker's command line: ``--n --epochs --threads``; prints ``run``'s result as one JSON line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--epochs", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    args = parser.parse_args()
+    print(json.dumps(run(args.n, args.epochs, args.threads)))

@@ -22,8 +22,6 @@ and its validation is not. The first epoch (tracing) is the warm-up.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import sys
@@ -31,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import base, one_hot_to_strings, pin
+from common import base, epoch_seconds, one_hot_to_strings, pin, worker_main
 
 
 def build_cnn25(b, keras):
@@ -140,13 +138,10 @@ def _run(n: int, epochs: int, threads: int, tmp: str) -> dict:
         trainer.fit(epochs=epochs + 1, custom_callbacks=[Clock()])
     finally:
         sys.stdout = stdout
-    if len(begin) != epochs + 1 or steps[-1] != n // b.BATCH:
-        raise SystemExit(
-            f"CREsted ran {len(begin)} epochs of {steps} steps, expected {epochs + 1} of {n // b.BATCH}"
-        )
+    epoch_s = epoch_seconds("CREsted", begin, last_batch, steps, epochs, n, b.BATCH)
     trainable = sum(int(np.prod(w.shape)) for w in trainer.model.trainable_weights)
     return {
-        "epoch_s": [end - start for start, end in zip(begin[1:], last_batch[1:], strict=True)],
+        "epoch_s": epoch_s,
         "trainable": trainable,
         "non_trainable": trainer.model.count_params() - trainable,
         "threads": threads,
@@ -154,14 +149,5 @@ def _run(n: int, epochs: int, threads: int, tmp: str) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
-    args = parser.parse_args()
-    print(json.dumps(run(args.n, args.epochs, args.threads)))
-
-
 if __name__ == "__main__":
-    main()
+    worker_main(run, __doc__)

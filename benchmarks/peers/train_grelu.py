@@ -25,8 +25,6 @@ DataLoader and gReLU's per-step logging are included. The first epoch is the war
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import sys
@@ -34,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import base, pin
+from common import base, epoch_seconds, pin, worker_main
 
 
 def build_cnn25(b, nn):
@@ -135,14 +133,11 @@ def run(n: int, epochs: int, threads: int) -> dict:
             sys.stdout = stdout
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if len(begin) != epochs + 1 or steps[-1] != n // b.BATCH:
-        raise SystemExit(
-            f"gReLU ran {len(begin)} epochs of {steps} steps, expected {epochs + 1} of {n // b.BATCH}"
-        )
+    epoch_s = epoch_seconds("gReLU", begin, last_batch, steps, epochs, n, b.BATCH)
     net = model.model
     buffers = sum(v.numel() for k, v in net.named_buffers() if not k.endswith("num_batches_tracked"))
     return {
-        "epoch_s": [end - start for start, end in zip(begin[1:], last_batch[1:], strict=True)],
+        "epoch_s": epoch_s,
         "trainable": sum(p.numel() for p in net.parameters() if p.requires_grad),
         "non_trainable": buffers,
         "threads": torch.get_num_threads(),
@@ -150,14 +145,5 @@ def run(n: int, epochs: int, threads: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
-    args = parser.parse_args()
-    print(json.dumps(run(args.n, args.epochs, args.threads)))
-
-
 if __name__ == "__main__":
-    main()
+    worker_main(run, __doc__)
