@@ -49,20 +49,19 @@ def train_variant(
     precision = str(training["precision"])
     with precision_policy(precision):  # built and trained under it; the global policy is restored after
         model = build_model(model_settings["arch"], data.length, len(data.tasks), task_type=task_type, **hp)
-    log.info(
-        "model %s (%s): %d parameters; regime %s; precision %s",
-        model_settings["arch"],
-        task_type,
-        model.count_params(),
-        dict(regime),
-        _precision_note(precision),
-    )
-    log.info("train/valid/test: %d/%d/%d", len(train_split), len(valid_split), len(test_split))
-    checkpoint = Path(outputs["model"]).with_name("checkpoint.npz")
-    if checkpoint.exists():
-        log.info("resuming from %s", checkpoint)
-    start = time.time()
-    with precision_policy(precision):
+        log.info(
+            "model %s (%s): %d parameters; regime %s; precision %s",
+            model_settings["arch"],
+            task_type,
+            model.count_params(),
+            dict(regime),
+            _precision_note(precision),
+        )
+        log.info("train/valid/test: %d/%d/%d", len(train_split), len(valid_split), len(test_split))
+        checkpoint = Path(outputs["model"]).with_name("checkpoint.npz")
+        if checkpoint.exists():
+            log.info("resuming from %s", checkpoint)
+        start = time.time()
         history = train(
             model,
             train_split.x,
