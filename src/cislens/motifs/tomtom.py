@@ -156,8 +156,10 @@ def _pairs(
 ) -> pd.DataFrame:
     """(query, target) pairs scored by memelite with E- and q-values, those passing ``thresh`` only.
 
-    Statistics are computed on the whole p-value matrix, but rows (and consensus strings) are built
-    only for the pairs kept, so the table costs little next to memelite itself.
+    Under an E or p threshold only the pairs below the cutoff get overlaps and q-values (each still
+    BH over its query's whole row, :func:`_bh_at`); q thresholds and ``q_scope="all"`` rank the whole
+    matrix. Rows and consensus strings are built only for the pairs kept, so the table costs little
+    next to memelite itself.
     """
     from memelite import tomtom
 
