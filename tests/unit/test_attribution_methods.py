@@ -1,6 +1,7 @@
 """The attribution method suite against exact identities: completeness, brute force, invariances."""
 
 import inspect
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -369,6 +370,18 @@ def test_dispatch_keeps_saliency_behaviour_and_rejects_unknown_names(relu_model,
     bad = {**settings, "options": {"ism": {"steps": 3}}}
     with pytest.raises(InputError, match="unknown option"):
         run.compute_attribution(relu_model, x, "ism", bad, 0, progress=False)
+
+
+def test_trial_job_checks_every_method_and_its_outputs_before_reading_data(tmp_path):
+    """One job runs all methods: a bad name or a method without outputs fails before any data is read
+    (the dataset path does not exist here, so reading it would fail differently)."""
+    missing = str(tmp_path / "absent.h5")
+    files = {"maps": "a.h5", "scores": "a.tsv", "logos": "a.png"}
+    log = logging.getLogger("test")
+    with pytest.raises(InputError, match="unknown attribution method 'shap'"):
+        run.attribute_trial(missing, missing, ["saliency", "shap"], {}, 1, {"saliency": files}, log)
+    with pytest.raises(InputError, match="not given for: ism"):
+        run.attribute_trial(missing, missing, ["saliency", "ism"], {}, 1, {"saliency": files}, log)
 
 
 def test_compiled_functions_are_reused_and_released_with_the_model(x):

@@ -41,7 +41,7 @@ def test_fast_parse_agrees_with_the_line_checker(tmp_path: Path) -> None:
     (``007`` stays text), quotes kept, '.' scores and names filled, signed and padded coordinates."""
     text = (
         "# header\n"
-        'chr1\t100\t300\t007\t50\t.\t3.2\t4.1\t2.0\t40\n'
+        "chr1\t100\t300\t007\t50\t.\t3.2\t4.1\t2.0\t40\n"
         'chr1\t+5\t 20 \t"q\t.\t+\t1\t1\t1\t-1\n'
         "chrX\t7\t9\t.\t12.5\t-\t1\t1\t1\t2\n"
     )

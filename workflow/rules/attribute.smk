@@ -1,4 +1,5 @@
-# Attribution maps of test sequences, scored against the planted motifs when the dataset has them.
+# Attribution maps of test sequences, scored against the planted motifs when the dataset has them. One
+# job per trial runs every method: the model, the test split and TensorFlow are loaded once.
 
 
 rule attribute:
@@ -6,27 +7,31 @@ rule attribute:
         dataset=f"{RESULTS}/{{dataset}}/dataset.h5",
         model=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/model.keras",
     output:
-        maps=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{{method}}.h5",
-        scores=f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{{method}}.tsv",
-        logos=report(
-            f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{{method}}.png",
-            caption="../report/attribution.rst",
-            category="{dataset}",
-            subcategory="Attribution",
-            labels={
-                "variant": "{variant}",
-                "trial": "{trial}",
-                "figure": "{method} logos",
-            },
-        ),
+        maps=[attribution_file(m, "h5") for m in attribution_methods()],
+        scores=[attribution_file(m, "tsv") for m in attribution_methods()],
+        logos=[
+            report(
+                attribution_file(m, "png"),
+                caption="../report/attribution.rst",
+                category="{dataset}",
+                subcategory="Attribution",
+                labels={
+                    "variant": "{variant}",
+                    "trial": "{trial}",
+                    "figure": f"{m} logos",
+                },
+            )
+            for m in attribution_methods()
+        ],
     log:
-        "logs/attribute/{dataset}/{variant}/{trial}/{method}.log",
+        "logs/attribute/{dataset}/{variant}/{trial}.log",
     conda:
         "../../envs/tensorflow.yaml"
     threads: config["threads"]
     resources:
         **rule_resources("attribute"),
     params:
+        methods=attribution_methods(),
         attribution=config["attribution"],
     script:
         "../../scripts/attribute.py"

@@ -64,7 +64,6 @@ wildcard_constraints:
     dataset=alternatives(DATASETS),
     variant="[A-Za-z0-9_\-]+__[A-Za-z0-9_\-]+",
     trial="t[0-9]+",
-    method=alternatives(config["attribution"]["methods"]),
 
 
 def rule_resources(rule):
@@ -93,6 +92,11 @@ def truth_motifs(wildcards):
 
 def attribution_methods():
     return list(config["attribution"]["methods"])
+
+
+def attribution_file(method, suffix):
+    """One method's output of a trial's attribute job (its dataset, variant and trial: wildcards)."""
+    return f"{RESULTS}/{{dataset}}/{{variant}}/{{trial}}/attribution/{method}.{suffix}"
 
 
 def all_targets():

@@ -1,11 +1,17 @@
-"""One attribution job: maps for test sequences, ground-truth scores, logos of the top sequences."""
+"""One attribution job per trial: every configured method's maps for the same test sequences, their
+ground-truth scores and logos of the top sequences.
+
+One job runs all methods so the model, the test split and the framework are loaded once per trial: a
+job's fixed cost (starting Python, importing TensorFlow, loading the model) is several seconds, often
+more than a method's own work on a few hundred sequences.
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import h5py
@@ -94,27 +100,56 @@ def scoring_map(method: str, attr: np.ndarray, x: np.ndarray) -> np.ndarray:
 def attribute_trial(
     dataset_path: str,
     model_path: str,
-    method: str,
+    methods: Sequence[str],
     settings: Mapping[str, Any],
     threads: int,
-    outputs: Mapping[str, str],
+    outputs: Mapping[str, Mapping[str, str]],
     log: logging.Logger,
 ) -> pd.DataFrame:
+    """Run each of ``methods`` on the trial's selected test sequences; ``outputs[method]`` names its
+    ``maps`` (HDF5), ``scores`` (TSV) and ``logos`` (figure). Returns every method's scores, stacked."""
     limit_threads(threads)
+    for method in methods:  # every name checked before any data is read
+        check_method(method)
+    missing = [m for m in methods if set(outputs.get(m, {})) != {"maps", "scores", "logos"}]
+    if missing:
+        raise InputError(f"attribution outputs (maps, scores, logos) not given for: {', '.join(missing)}")
     from ..models.zoo import load_model
-    from ..motifs.logos import plot_logo
-    from ..plots import save_figure
-    from .evaluate import interpretability, position_scores
-    from .methods import CORRECTABLE
 
-    check_method(method)
     settings = schema.with_defaults("attribution", settings)  # the schema: the one source of defaults
     test = read_split(dataset_path, "test")
     tasks = read_info(dataset_path)["tasks"]
     idx = select_sequences(test.y, int(settings["n_sequences"]))
     x = test.x[idx]
+    truth = test.truth[idx] if test.truth is not None else None
     model = load_model(model_path)
     task = attribution_task(settings["task"], test.y[idx])
+    tables = [
+        _attribute_method(model, x, idx, truth, tasks, task, method, settings, outputs[method], log)
+        for method in methods
+    ]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _attribute_method(
+    model: Any,
+    x: np.ndarray,
+    idx: np.ndarray,
+    truth: np.ndarray | None,
+    tasks: Sequence[str],
+    task: int | np.ndarray | None,
+    method: str,
+    settings: Mapping[str, Any],
+    outputs: Mapping[str, str],
+    log: logging.Logger,
+) -> pd.DataFrame:
+    """One method: its maps, ground-truth scores (when the truth is known) and logos, each written
+    atomically."""
+    from ..motifs.logos import plot_logo
+    from ..plots import save_figure
+    from .evaluate import interpretability, position_scores
+    from .methods import CORRECTABLE
+
     attr = compute_attribution(model, x, method, settings, task)
     scored = scoring_map(method, attr, x)
     corrected = method in CORRECTABLE and bool(settings["correct"])
@@ -142,13 +177,13 @@ def attribute_trial(
         angles = {f"angle_{k}": v for k, v in gradient_angles(raw).items()}
         log.info("raw gradients off the simplex (%% of positions): %s", angles)
 
-    if test.truth is not None:
+    if truth is not None:
         chosen = float(settings["truth_threshold"])
         thresholds = sorted({0.0, 0.01, 0.1, chosen})
-        scores = interpretability(scored, x, test.truth[idx], thresholds=thresholds)
+        scores = interpretability(scored, x, truth, thresholds=thresholds)
         scores.insert(0, "method", method)
         if raw is not None and corrected:  # what the correction gained, measured on the same maps
-            uncorrected = interpretability(raw, x, test.truth[idx], thresholds=thresholds)
+            uncorrected = interpretability(raw, x, truth, thresholds=thresholds)
             uncorrected.insert(0, "method", f"{method}_uncorrected")
             scores = pd.concat([scores, uncorrected], ignore_index=True)
         for key, value in angles.items():
@@ -186,7 +221,7 @@ def attribute_trial(
         model,
         x,
         scored,
-        test.truth[idx] if test.truth is not None else None,
+        truth,
         float(settings["truth_threshold"]),
         int(settings["n_logos"]),
         outputs["logos"],
