@@ -1,7 +1,8 @@
 """The process runtime, ground floor: one seed per trial, TensorFlow's thread pools, and core limits.
 
 * :func:`set_seed`: one seed threaded through Python, numpy, Keras and TensorFlow (op determinism on).
-* :func:`limit_threads`: TensorFlow's pools, set once before any op runs (a rule's ``threads``).
+* :func:`limit_threads`: TensorFlow's pools, set once before any op runs (a rule's ``threads``), and
+  :func:`thread_limit`, the same count for numba kernels.
 * :func:`allowed_cores`, :func:`pin_cores`: the cores a process may use (benchmarks give both frameworks
   the very same cores).
 * :func:`device_line`, :func:`check_devices`: the devices a TensorFlow job sees, logged at its start, and
@@ -41,7 +42,13 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+_thread_limit: int | None = None  # the count of the last limit_threads call
+
+
 def limit_threads(threads: int) -> None:
+    """TensorFlow's pools, and the count :func:`thread_limit` reports to the numba kernels."""
+    global _thread_limit
+    _thread_limit = max(1, int(threads))
     import tensorflow as tf
 
     try:
@@ -49,6 +56,12 @@ def limit_threads(threads: int) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, int(threads))))
     except RuntimeError:
         pass  # already initialised (e.g. in tests); the existing pool is kept
+
+
+def thread_limit() -> int | None:
+    """The count given to :func:`limit_threads`, or None: numba kernels (the Potts fit) follow it, so a
+    rule's ``threads`` bounds them too (``numba.set_num_threads``) without asking TensorFlow."""
+    return _thread_limit
 
 
 def allowed_cores() -> list[int]:
