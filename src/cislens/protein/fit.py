@@ -1,8 +1,11 @@
 """The TensorFlow half of the protein branch's Potts-type models: fits that need TensorFlow.
 
 * :class:`PseudoLikelihood` and :func:`optimise`: the weighted pseudo-likelihood of a Potts model and the
-  full-batch optimiser that fits it (penalty conventions in :mod:`cislens.protein.pll`);
-* :func:`fit_potts` (``potts.fit``) and :func:`fit_factored_attention` (``factored_attention.fit``).
+  full-batch optimiser that fits it (penalty conventions in :mod:`cislens.protein.pll`), with autodiff;
+* :func:`fit_factored_attention` (``factored_attention.fit``), whose couplings are built from factors.
+
+The Potts model itself (free couplings, ``potts.fit``) is fitted without TensorFlow by
+:mod:`cislens.protein.plm`, to the same iterates.
 
 The sequence VAE's TensorFlow half is :mod:`cislens.protein.vae_model`. TensorFlow is imported inside
 the functions, so the numpy-only models (``pssm``, ``mg``) and the rule steps that never fit a TF model
@@ -19,7 +22,7 @@ from ..errors import InputError
 from . import pssm
 from .msa import Q
 from .params import PottsModel, flat_to_blocks
-from .pll import Penalty, _cores, _ranges, check_inputs, collapse_duplicates, penalty
+from .pll import OPTIMISERS, Penalty, _cores, _ranges, check_inputs, collapse_duplicates, penalty
 
 
 class PseudoLikelihood:
@@ -127,9 +130,6 @@ class PseudoLikelihood:
         return self.nll(h, couplings) + reg
 
 
-OPTIMISERS = ("gremlin_adam", "adam")
-
-
 def optimise(
     loss: Callable[[], object],
     variables: Sequence[object],
@@ -188,59 +188,6 @@ def optimise(
         if progress:
             bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
     return history
-
-
-def fit_potts(
-    seqs: np.ndarray,
-    weights: np.ndarray | None = None,
-    *,
-    iterations: int = 100,
-    learning_rate: float = 1.0,
-    optimiser: str = "gremlin_adam",
-    penalty_convention: str = "cislens",
-    lambda_h: float | None = None,
-    lambda_j: float | None = None,
-    q: int = Q,
-    progress: bool = True,
-) -> PottsModel:
-    """Fit fields and couplings by weighted pseudo-likelihood; returns ``PottsModel`` (J as blocks).
-
-    ``iterations`` full-batch steps of ``optimiser`` (see :func:`optimise`);
-    On 1atzA, 100 steps of the default end within 0.004 nats per sequence of 150 steps (loss ~88), with
-    the same contact precision.
-    """
-    import tensorflow as tf
-
-    data = PseudoLikelihood(seqs, weights, q)
-    pen = penalty(
-        data.length, data.neff, q=q, convention=penalty_convention, lambda_h=lambda_h, lambda_j=lambda_j
-    )
-    h0 = pssm.fit(seqs, weights, q=q).h
-    h = tf.Variable(h0, name="h")
-    free = tf.Variable(tf.zeros((data.length * q, data.length * q)), name="J_free")
-    history = optimise(
-        lambda: data.penalised(h, data.symmetric_parameter(free), pen),
-        [h, free],
-        iterations,
-        learning_rate,
-        optimiser=optimiser,
-        progress=progress,
-        desc="potts",
-    )
-    # (L, L, q, q) blocks transposed by TensorFlow and viewed by numpy: one copy of the (L*q)^2 matrix
-    # at the end, not two (the peak at L 300 fell from 1,760 to 1,610 MB)
-    length = data.length
-    couplings = tf.transpose(tf.reshape(free, (length, q, length, q)), (0, 2, 1, 3)).numpy()
-    info = {
-        "model": "potts",
-        "neff": data.neff,
-        "iterations": int(iterations),
-        "final_loss": history[-1] if history else float("nan"),  # at the last step, per effective sequence
-        "penalty": penalty_convention,
-        "lambda_h": pen.h * data.neff,  # summed form, as in the pll module docstring
-        "lambda_j": pen.j * data.neff,
-    }
-    return PottsModel(h=h.numpy(), J=couplings, info=info)
 
 
 def fit_factored_attention(

@@ -1,5 +1,6 @@
-"""Weighted pseudo-likelihood of a Potts model: penalties and input checks (numpy); the TensorFlow data term
-(``PseudoLikelihood``) and the full-batch optimiser (``optimise``) are in :mod:`cislens.protein.fit`.
+"""Weighted pseudo-likelihood of a Potts model: penalties and input checks (numpy); the data term
+(``PseudoLikelihood``) and the full-batch optimiser (``optimise``) are in :mod:`cislens.protein.plm`
+(compiled loops, the Potts fit) and :mod:`cislens.protein.fit` (TensorFlow, factored attention).
 
 Shared by ``potts`` (free couplings) and ``factored_attention`` (couplings built from factors).
 
@@ -36,6 +37,7 @@ from ..errors import InputError
 from .msa import Q
 
 PENALTIES = ("cislens", "ccmpred", "plmdca")
+OPTIMISERS = ("gremlin_adam", "adam")  # fit.optimise (TensorFlow) and plm.optimise (numba)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .params import PottsModel, load_potts, save_potts
 from .structure import column_distances, contact_truth, read_distance_table, read_pdb
 
 MODELS = ("pssm", "potts", "mg", "factored_attention", "vae")
-TF_MODELS = ("potts", "factored_attention", "vae")  # the others are numpy: no TensorFlow import, no seed
+TF_MODELS = ("factored_attention", "vae")  # the others are numpy or numba (potts): no TensorFlow, no seed
 
 
 # ------------------------------------------------------------------------------------------ planted
@@ -200,7 +200,7 @@ def fit(
     record: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Fit model ``name`` on a prepared alignment, save it to ``out`` (suffix per ``model_path``)."""
-    if name in TF_MODELS:  # PSSM and MG are deterministic and need no TensorFlow start-up
+    if name in TF_MODELS:  # PSSM, MG and Potts are deterministic and need no TensorFlow start-up
         from ..runtime import set_seed
 
         set_seed(seed, deterministic=False)
