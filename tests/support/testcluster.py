@@ -14,6 +14,7 @@ plugin's job-step helper clears every ``SLURM_*`` variable (``SLURM_CONF`` inclu
 
     python -m tests.support.testcluster up /tmp/cluster     # prints the account and partitions
     python -m tests.support.testcluster down /tmp/cluster
+    python -m tests.support.testcluster install /tmp/apt.log # only the packages (``make test`` does this)
 """
 
 from __future__ import annotations
@@ -447,9 +448,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.testcluster", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("action", choices=["up", "down"])
-    parser.add_argument("root", help="folder for the cluster's state, logs and database")
+    parser.add_argument("action", choices=["up", "down", "install"])
+    parser.add_argument("root", help="folder for the cluster's state, logs and database (install: the log)")
     args = parser.parse_args(argv)
+    if args.action == "install":  # set-up before the tests, so the first SLURM test does not pay for it
+        if missing_binaries():
+            print(f"installing Debian {', '.join(PACKAGES)} for the real-SLURM tests")
+            install_packages(Path(args.root))
+        return
     cluster = LocalSlurm(args.root)
     if args.action == "up":
         if missing_binaries():
