@@ -13,6 +13,8 @@ CONFIG ?= config/config.yaml
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist, one test module per worker; 0 runs the suite in this process).
+TEST_WORKERS ?= 2
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -46,8 +48,11 @@ run: install
 dry-run: install
 	$(BIN)/snakemake -n --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
 
+# As root with apt (CI), the real-SLURM tests' Debian packages are installed here, before pytest starts.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  $(BIN)/python -m tests.support.testcluster install $${TMPDIR:-/tmp}/cislens-slurm-apt.log; fi
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src scripts tests benchmarks
