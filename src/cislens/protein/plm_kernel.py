@@ -60,26 +60,28 @@ def logits(J: np.ndarray, keys: np.ndarray, h: np.ndarray, tile: int, out: np.nd
 @numba.njit(parallel=True, cache=True, nogil=True)
 def site_gradient(F: np.ndarray, seqs: np.ndarray, w: np.ndarray, q: int, losses: np.ndarray) -> None:
     """In place ``F[n, (i, a)] <- w_n (softmax(F[n, i])_a - [a == x_ni])``; ``losses[n]`` = the sum over
-    sites of ``-log softmax(F[n, i])[x_ni]``, in float64."""
+    sites of ``-log softmax(F[n, i])[x_ni]`` (float32 per site, as TensorFlow's, summed in float64)."""
     n_seqs, length = seqs.shape
     for n in prange(n_seqs):
         row = F[n]
-        prob = np.empty(q)
+        weight = w[n]
         total = 0.0
         for i in range(length):
-            base = i * q
-            top = -np.inf
-            for a in range(q):
-                top = max(top, float(row[base + a]))
-            norm = 0.0
-            for a in range(q):
-                prob[a] = math.exp(float(row[base + a]) - top)
-                norm += prob[a]
+            part = row[i * q : i * q + q]
             state = seqs[n, i]
-            total += math.log(norm) + top - float(row[base + state])
+            top = part[0]
+            for a in range(1, q):
+                top = max(top, part[a])
+            total += float(top - part[state])
+            norm = np.float32(0.0)
             for a in range(q):
-                row[base + a] = w[n] * (prob[a] / norm)
-            row[base + state] -= w[n]
+                part[a] = np.exp(part[a] - top)
+                norm += part[a]
+            total += math.log(norm)
+            scale = weight / norm
+            for a in range(q):
+                part[a] *= scale
+            part[state] -= weight
         losses[n] = total
 
 
@@ -105,52 +107,65 @@ def coupling_gradient(
             G[r, lo:hi] = acc
 
 
+@numba.njit(fastmath=True, nogil=True)
+def _sum_squares(x: np.ndarray) -> float:
+    """``sum(x^2)`` in float64; fastmath only here (not inlined by numba, so its flags stay its own), so
+    the reduction vectorises and no other arithmetic is reordered."""
+    total = 0.0
+    for value in x:
+        total += float(value) * float(value)
+    return total
+
+
 @numba.njit(inline="always", nogil=True)
-def _block_gradient(
-    G: np.ndarray, J: np.ndarray, i: int, j: int, q: int, pen_j: float, transposed: np.ndarray, g: np.ndarray
-) -> None:
-    """``g[a, b]``: the gradient at J's block (i, j), ``0.5 (G + G^T) + pen_j J`` -- the projection onto
-    symmetric matrices that keeps J symmetric. G's block (j, i) is copied to ``transposed`` row by row
-    first, so both blocks are read contiguously. (r, c) and (c, r) get bit-identical values."""
-    for b in range(q):
-        source = G[j * q + b, i * q : i * q + q]
+def _strip(G: np.ndarray, i: int, q: int, out: np.ndarray) -> None:
+    """``out[a] = G[:, i*q + a]``: block column i of G transposed, so row (i, a) of ``0.5 (G + G^T)``
+    is two contiguous rows."""
+    for c in range(G.shape[0]):
+        source = G[c, i * q : i * q + q]
         for a in range(q):
-            transposed[a, b] = source[a]
+            out[a, c] = source[a]
+
+
+@numba.njit(inline="always", nogil=True)
+def _row_gradient(
+    G: np.ndarray, J: np.ndarray, strip: np.ndarray, i: int, a: int, q: int, pen: float, g: np.ndarray
+) -> None:
+    """``g`` = row (i, a) of the gradient: ``0.5 (G + G^T) + pen J`` off the diagonal block, 0 on it --
+    the projection onto symmetric matrices with zero diagonal blocks that keeps J there. (r, c) and
+    (c, r) get bit-identical values."""
+    r = i * q + a
+    direct, other, coupling = G[r], strip[a], J[r]
     half = np.float32(0.5)
-    for a in range(q):
-        r = i * q + a
-        direct, coupling, other, out = G[r, j * q : j * q + q], J[r, j * q : j * q + q], transposed[a], g[a]
-        for b in range(q):
-            out[b] = half * (direct[b] + other[b]) + pen_j * coupling[b]
+    for c in range(G.shape[1]):
+        g[c] = half * (direct[c] + other[c]) + pen * coupling[c]
+    g[i * q : i * q + q] = 0.0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def gremlin_moment(
     G: np.ndarray, J: np.ndarray, m: np.ndarray, q: int, pen_j: float, sums: np.ndarray
 ) -> None:
-    """``m <- 0.9 m + 0.1 g`` off the diagonal blocks (thread i writes block row i only);
-    ``sums[i] = (sum g^2, sum J^2)`` over block row i, in float64, for the step size and the loss."""
+    """``m <- 0.9 m + 0.1 g`` (thread i writes block row i only); ``sums[i] = (sum g^2, sum J^2)`` over
+    block row i, in float64, for the step size and the loss."""
     length = sums.shape[0]
     pen = np.float32(pen_j)
     keep, take = np.float32(BETA1), np.float32(1.0 - BETA1)
     for i in prange(length):
-        transposed = np.empty((q, q), dtype=np.float32)
-        g = np.empty((q, q), dtype=np.float32)
-        squares = np.zeros(q)
-        norms = np.zeros(q)
-        for j in range(length):
-            if j == i:
-                continue
-            _block_gradient(G, J, i, j, q, pen, transposed, g)
-            for a in range(q):
-                r = i * q + a
-                moment, coupling, grad = m[r, j * q : j * q + q], J[r, j * q : j * q + q], g[a]
-                for b in range(q):
-                    moment[b] = keep * moment[b] + take * grad[b]
-                    squares[b] += float(grad[b]) * float(grad[b])
-                    norms[b] += float(coupling[b]) * float(coupling[b])
-        sums[i, 0] = squares.sum()
-        sums[i, 1] = norms.sum()
+        strip = np.empty((q, G.shape[0]), dtype=np.float32)
+        g = np.empty(G.shape[1], dtype=np.float32)
+        _strip(G, i, q, strip)
+        squares = 0.0
+        norms = 0.0
+        for a in range(q):
+            _row_gradient(G, J, strip, i, a, q, pen, g)
+            moment = m[i * q + a]
+            for c in range(len(g)):
+                moment[c] = keep * moment[c] + take * g[c]
+            squares += _sum_squares(g)
+            norms += _sum_squares(J[i * q + a])
+        sums[i, 0] = squares
+        sums[i, 1] = norms
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -180,23 +195,20 @@ def adam_step(
     keep2, take2 = np.float32(BETA2), np.float32(1.0 - BETA2)
     step, eps = np.float32(rate), np.float32(EPS)
     for i in prange(length):
-        transposed = np.empty((q, q), dtype=np.float32)
-        g = np.empty((q, q), dtype=np.float32)
-        squares = np.zeros(q)
-        norms = np.zeros(q)
-        for j in range(length):
-            if j == i:
-                continue
-            _block_gradient(G, J, i, j, q, pen, transposed, g)  # reads J before this block's update
-            for a in range(q):
-                r = i * q + a
-                moment, second = m[r, j * q : j * q + q], v[r, j * q : j * q + q]
-                coupling, grad = J[r, j * q : j * q + q], g[a]
-                for b in range(q):
-                    norms[b] += float(coupling[b]) * float(coupling[b])
-                    squares[b] += float(grad[b]) * float(grad[b])
-                    moment[b] = keep * moment[b] + take * grad[b]
-                    second[b] = keep2 * second[b] + take2 * grad[b] * grad[b]
-                    coupling[b] -= step * moment[b] / (np.sqrt(second[b]) + eps)
-        sums[i, 0] = squares.sum()
-        sums[i, 1] = norms.sum()
+        strip = np.empty((q, G.shape[0]), dtype=np.float32)
+        g = np.empty(G.shape[1], dtype=np.float32)
+        _strip(G, i, q, strip)
+        squares = 0.0
+        norms = 0.0
+        for a in range(q):
+            r = i * q + a
+            _row_gradient(G, J, strip, i, a, q, pen, g)
+            squares += _sum_squares(g)
+            norms += _sum_squares(J[r])  # before this row's update
+            moment, second, coupling = m[r], v[r], J[r]
+            for c in range(len(g)):
+                moment[c] = keep * moment[c] + take * g[c]
+                second[c] = keep2 * second[c] + take2 * g[c] * g[c]
+                coupling[c] -= step * moment[c] / (np.sqrt(second[c]) + eps)
+        sums[i, 0] = squares
+        sums[i, 1] = norms
