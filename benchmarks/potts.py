@@ -1,4 +1,4 @@
-"""Benchmark: pseudo-likelihood Potts fit on CPU, cislens (TensorFlow) vs the same fit in PyTorch.
+"""Benchmark: pseudo-likelihood Potts fit on CPU, cislens (compiled numba loops) vs the same fit in PyTorch.
 
 Both sides fit the same weighted pseudo-likelihood with the same penalty (cislens' default convention:
 lambda_h = 0.01 / Neff, lambda_J = 0.02 per effective sequence on sum_{i<j} |J_ij|^2), from the same start
@@ -7,9 +7,13 @@ tensor, learning rate 1) for the same number of full-batch iterations, on the sa
 of a planted Potts model, L columns, 21 states, 0.8-identity weights); the final losses are printed
 side by side to show the work is the same.
 
-* ours: ``cislens.protein.potts.fit(seqs, weights, iterations=K)``, timed end to end (data set-up,
-  graph tracing and K steps); its coupling fields and their gradient are sparse segment sums over the
-  one-hot rows (q = 21 times fewer operations than the dense product), duplicates collapsed.
+* ours: ``cislens.protein.potts.fit(seqs, weights, iterations=K)``, timed end to end (numba's import
+  and cached kernels, data set-up and K steps). Since issue 19 it runs in compiled numba loops
+  (``cislens.protein.plm``), as plmc and CCMpred do in C, not in TensorFlow (whose runtime alone held
+  ~620 MB): the coupling fields and their gradient are sums of rows of J over the one-hot positions
+  (q = 21 times fewer operations than the dense product), duplicates collapsed, and J, Adam's moment and
+  one gradient buffer are updated in place. The worker imports no TensorFlow: its numba threads follow
+  the pinned cores.
 * peer: the idiomatic PyTorch version -- dense one-hot ``(N, L*q)`` times the symmetrised ``(L*q, L*q)``
   couplings, cross-entropy, autograd, the same update written with torch ops; timed end to end too.
 * sparse peer (on by default, ``--no-sparse-peer`` skips it): PyTorch with ``embedding_bag(mode="sum")``
@@ -27,10 +31,11 @@ cannot see TensorFlow's or PyTorch's C++ allocations.
     .venv/bin/python benchmarks/potts.py --full   # L 200, 5,000 sequences, 100 iterations, 3 rounds
 
 The default L is a typical domain. With both workers confined to the same cores of a quiet 2-core machine
-the ratio to the sparse PyTorch fit measured 0.76-1.11 on one core and 0.78-0.86 on two. It depends on
-size and on other load: on shared cores PyTorch's pool stalls and the ratio rises (1.30 was measured so,
-before the workers were pinned), and at L 64 (1,500 sequences, 30 iterations) J (7 MB) stays in cache for
-PyTorch's embedding_bag and TensorFlow's one-time start-up weighs more (0.77 then).
+the TensorFlow fit (before issue 19) measured 0.76-1.11 against the sparse PyTorch fit on one core and
+0.78-0.86 on two. It depends on size and on other load: on shared cores PyTorch's pool stalls and the
+ratio rises (1.30 was measured so, before the workers were pinned), and at L 64 (1,500 sequences, 30
+iterations) J (7 MB) stays in cache for PyTorch's embedding_bag and TensorFlow's one-time start-up weighed
+more (0.77 then).
 
 The last line is ``potts: ratio=<worst peer time / our time> ours_s=<..> peer_s=<..> sparse_peer_s=<..>
 ours_peak_mb_L300=<..> peer_peak_mb_L300=<..>``.
@@ -77,12 +82,9 @@ def _peak_mb() -> float:
 
 # ----------------------------------------------------------------------------------------- workers
 def worker_ours(seqs: np.ndarray, weights: np.ndarray, iterations: int, threads: int) -> dict:
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    from cislens.runtime import limit_threads, pin_cores
+    from cislens.runtime import pin_cores
 
-    pin_cores(threads)
-    limit_threads(threads)
+    pin_cores(threads)  # before numba's import: its pool (and so the fit's threads) is these cores
     from cislens.protein import potts
 
     baseline = _rss_mb()
@@ -163,7 +165,7 @@ def run_worker(kind: str, data: str, iterations: int, threads: int) -> dict:
 
 
 LABELS = {
-    "ours": "cislens (TF, sparse segment sums)",
+    "ours": "cislens (numba, sparse row sums)",
     "torch": "PyTorch (dense one-hot matmul)",
     "torch_sparse": "PyTorch (embedding_bag, sparse)",
 }
