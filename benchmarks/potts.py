@@ -24,8 +24,9 @@ Each fit runs in its own subprocess confined to the same cores (``cislens.runtim
 thread count, one after another, in interleaved rounds;
 a row's time is its best round. Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (peak resident
 set size, what the OS charged) of a separate subprocess fitting L = 300 (500 sequences, 2 iterations), and
-the same minus the RSS right after imports and loading the MSA (the fit's own increment); tracemalloc
-cannot see TensorFlow's or PyTorch's C++ allocations.
+the same minus the RSS right after imports and loading the MSA (the fit's own increment; ours imports
+numba and loads its cached kernels inside the fit, about 130 MB of it); tracemalloc cannot see numba's
+or PyTorch's C++ allocations.
 
     .venv/bin/python benchmarks/potts.py          # L 100, 1,000 sequences, 50 iterations, 2 rounds, ~1.5 min
     .venv/bin/python benchmarks/potts.py --full   # L 200, 5,000 sequences, 100 iterations, 3 rounds
