@@ -4,10 +4,12 @@ from cislens.runlog import logged, setup_environment
 
 setup_environment()
 
-with logged(snakemake, tensorflow=True) as log:  # noqa: F821
+from cislens.protein.run import TF_MODELS  # noqa: E402 - after the environment is set
+
+kind, _, options = snakemake.params.model  # noqa: F821
+with logged(snakemake, tensorflow=kind in TF_MODELS) as log:  # noqa: F821
     from cislens.protein.run import evaluate_trial
 
-    kind, _, options = snakemake.params.model  # noqa: F821
     metrics = evaluate_trial(
         snakemake.input.msa,  # noqa: F821
         snakemake.input.model,  # noqa: F821

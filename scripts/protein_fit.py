@@ -4,11 +4,14 @@ from cislens.runlog import logged, setup_environment
 
 setup_environment()
 
-with logged(snakemake, tensorflow=True) as log:  # noqa: F821
+from cislens.protein.run import TF_MODELS  # noqa: E402 - after the environment is set
+
+kind, params, _ = snakemake.params.model  # noqa: F821
+# Only the models fitted by TensorFlow load it (and log its devices): a Potts fit stays ~600 MB lighter.
+with logged(snakemake, tensorflow=kind in TF_MODELS) as log:  # noqa: F821
     from cislens.io import atomic_dir
     from cislens.protein.run import fit, model_path
 
-    kind, params, _ = snakemake.params.model  # noqa: F821
     with atomic_dir(snakemake.output.model) as folder:  # noqa: F821
         record = fit(
             snakemake.input.msa,  # noqa: F821
@@ -17,5 +20,6 @@ with logged(snakemake, tensorflow=True) as log:  # noqa: F821
             params=params,
             seed=snakemake.params.seed,  # noqa: F821
             record=snakemake.output.record,  # noqa: F821
+            threads=snakemake.threads,  # noqa: F821
         )
     log.info("fitted %s: %s", kind, record)

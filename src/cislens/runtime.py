@@ -45,10 +45,13 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 _thread_limit: int | None = None  # the count of the last limit_threads call
 
 
-def limit_threads(threads: int) -> None:
-    """TensorFlow's pools, and the count :func:`thread_limit` reports to the numba kernels."""
+def limit_threads(threads: int, *, tensorflow: bool = True) -> None:
+    """TensorFlow's pools (unless ``tensorflow`` is False: a job that never loads it), and the count
+    :func:`thread_limit` reports to the numba kernels."""
     global _thread_limit
     _thread_limit = max(1, int(threads))
+    if not tensorflow:
+        return
     import tensorflow as tf
 
     try:

@@ -198,8 +198,14 @@ def fit(
     params: dict[str, Any] | None = None,
     seed: int = 0,
     record: str | os.PathLike | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Fit model ``name`` on a prepared alignment, save it to ``out`` (suffix per ``model_path``)."""
+    """Fit model ``name`` on a prepared alignment, save it to ``out`` (suffix per ``model_path``);
+    ``threads`` bounds TensorFlow's pools or the numba kernels (Potts), whichever the model uses."""
+    if threads is not None:
+        from ..runtime import limit_threads
+
+        limit_threads(threads, tensorflow=name in TF_MODELS)
     if name in TF_MODELS:  # PSSM, MG and Potts are deterministic and need no TensorFlow start-up
         from ..runtime import set_seed
 
