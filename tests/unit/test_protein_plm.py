@@ -45,7 +45,7 @@ def tensorflow_fit(
     h = tf.Variable(pssm.fit(seqs, weights).h)
     free = tf.Variable(tf.zeros((data.length * Q, data.length * Q)))
     history = protein_fit.optimise(
-        lambda: data.penalised(h, data.symmetric_parameter(free), pen),
+        lambda: data.penalised(h, data.couplings(free), pen),
         [h, free],
         iterations,
         learning_rate,
@@ -103,6 +103,10 @@ def test_threads_change_nothing_and_chunks_only_rounding(msa, monkeypatch):
     """Each thread owns whole tiles and rows, so the thread count leaves every bit as it was (the fit
     needs no seed); sequences in chunks only change the order of the sums."""
     seqs, weights = msa
+    # the limit is process-wide (limit_threads in another test may have set it): set both counts here
+    monkeypatch.setattr(runtime, "_thread_limit", 2)
+    if plm.thread_count() < 2:
+        pytest.skip("numba's pool has one thread here: nothing to compare")
     whole = potts.fit(seqs, weights, iterations=10, progress=False)
     monkeypatch.setattr(runtime, "_thread_limit", 1)  # as limit_threads(1) sets it
     assert plm.thread_count() == 1
@@ -119,3 +123,23 @@ def test_threads_change_nothing_and_chunks_only_rounding(msa, monkeypatch):
 def test_unknown_optimiser_is_an_input_error(msa):
     with pytest.raises(InputError, match="unknown optimiser 'sgd'"):
         potts.fit(*msa, optimiser="sgd", progress=False)
+
+
+def test_a_potts_fit_loads_neither_tensorflow_nor_keras():
+    """What the fit's memory rests on (TensorFlow alone holds ~620 MB): the rule's path for a Potts
+    model -- protein.run with the job's threads -- never imports TensorFlow or Keras."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from cislens.protein import run\n"
+        "from cislens.runtime import limit_threads\n"
+        "limit_threads(1, tensorflow='potts' in run.TF_MODELS)\n"
+        "seqs = np.random.default_rng(0).integers(0, 21, size=(30, 8))\n"
+        "model = run.fit_model('potts', seqs, np.ones(30), {'iterations': 2}, progress=False)\n"
+        "assert model.J.shape == (8, 8, 21, 21)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

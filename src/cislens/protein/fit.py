@@ -22,7 +22,18 @@ from ..errors import InputError
 from . import pssm
 from .msa import Q
 from .params import PottsModel, flat_to_blocks
-from .pll import OPTIMISERS, Penalty, _cores, _ranges, check_inputs, collapse_duplicates, penalty
+from .pll import (
+    BETA1,
+    BETA2,
+    EPS,
+    OPTIMISERS,
+    Penalty,
+    _cores,
+    _ranges,
+    check_inputs,
+    collapse_duplicates,
+    penalty,
+)
 
 
 class PseudoLikelihood:
@@ -76,27 +87,6 @@ class PseudoLikelihood:
         sym = 0.5 * (free + tf.transpose(free))
         blocks = tf.reshape(sym, (self.length, self.q, self.length, self.q)) * self.off_diagonal
         return tf.reshape(blocks, (size, size))
-
-    def symmetric_parameter(self, free: object) -> object:
-        """``free`` itself, for a variable kept symmetric with zero diagonal blocks by its updates.
-
-        Forward it is the identity (no copies of the ``(L*q)^2`` matrix); backward it projects the
-        gradient onto symmetric, zero-diagonal-block matrices, so a variable that starts there (zeros)
-        stays there under (Adam) updates. Same optimum and iterates as :meth:`couplings`, less memory.
-        """
-        import tensorflow as tf
-
-        shape = (self.length, self.q, self.length, self.q)
-
-        @tf.custom_gradient
-        def project(matrix: object) -> tuple[object, Callable]:
-            def grad(upstream: object) -> object:
-                both = tf.reshape(upstream + tf.transpose(upstream), shape)
-                return tf.reshape(both * (0.5 * self.off_diagonal), tf.shape(upstream))
-
-            return tf.identity(matrix), grad
-
-        return project(free)
 
     def coupling_fields(self, couplings: object) -> object:
         """``(N, L*q)``: for each sequence, sum_j J[(j, x_j), :] (= one-hot @ J), with its gradient."""
@@ -153,7 +143,7 @@ def optimise(
 
     if optimiser not in OPTIMISERS:
         raise InputError(f"unknown optimiser {optimiser!r}; valid: {', '.join(OPTIMISERS)}")
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    beta1, beta2, eps = BETA1, BETA2, EPS
     firsts = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
     if optimiser == "adam":
         seconds = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]

@@ -38,6 +38,7 @@ from .msa import Q
 
 PENALTIES = ("cislens", "ccmpred", "plmdca")
 OPTIMISERS = ("gremlin_adam", "adam")  # fit.optimise (TensorFlow) and plm.optimise (numba)
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's constants (Kingma & Ba 2015), shared by both optimisers
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,8 @@ from ..errors import InputError
 from . import pssm
 from .msa import Q
 from .params import PottsModel
-from .pll import OPTIMISERS, Penalty, check_inputs, collapse_duplicates, penalty
+from .pll import BETA1, BETA2, EPS, OPTIMISERS, Penalty, check_inputs, collapse_duplicates, penalty
 
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's constants, as in fit.optimise
 CACHE_BYTES = 2 << 20  # a thread's column tile of J (all L*q rows) should fit this (a core's L2)
 CHUNK_BYTES = 64 << 20  # logits of at most this many bytes at a time (sequences in chunks)
 
@@ -149,10 +148,10 @@ def optimise(
             if optimiser == "adam":
                 v_h = np.float32(BETA2) * v_h + np.float32(1 - BETA2) * dh * dh
                 rate = learning_rate * math.sqrt(1 - BETA2 ** (step + 1)) / (1 - BETA1 ** (step + 1))
-                kernel.adam_step(G, J, m_j, v_j, data.q, pen.j, rate, sums)
+                kernel.adam_step(G, J, m_j, v_j, data.q, pen.j, rate, BETA1, BETA2, EPS, sums)
                 h -= np.float32(rate) * m_h / (np.sqrt(v_h) + np.float32(EPS))
             else:
-                kernel.gremlin_moment(G, J, m_j, data.q, pen.j, sums)
+                kernel.gremlin_moment(G, J, m_j, data.q, pen.j, BETA1, sums)
                 v_h = BETA2 * v_h + (1 - BETA2) * float(np.sum(dh.astype(np.float64) ** 2))
                 v_j = BETA2 * v_j + (1 - BETA2) * float(sums[:, 0].sum())
                 kernel.descend(J, m_j, np.float32(learning_rate / (math.sqrt(v_j) + EPS)))

@@ -19,8 +19,6 @@ import numba
 import numpy as np
 from numba import prange
 
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's constants, as in fit.optimise
-
 
 @numba.njit(inline="always", nogil=True)
 def _add_rows(acc: np.ndarray, M: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> None:
@@ -144,13 +142,13 @@ def _row_gradient(
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def gremlin_moment(
-    G: np.ndarray, J: np.ndarray, m: np.ndarray, q: int, pen_j: float, sums: np.ndarray
+    G: np.ndarray, J: np.ndarray, m: np.ndarray, q: int, pen_j: float, beta1: float, sums: np.ndarray
 ) -> None:
-    """``m <- 0.9 m + 0.1 g`` (thread i writes block row i only); ``sums[i] = (sum g^2, sum J^2)`` over
-    block row i, in float64, for the step size and the loss."""
+    """``m <- beta1 m + (1 - beta1) g`` (thread i writes block row i only); ``sums[i]`` = (sum g^2,
+    sum J^2) over block row i, in float64, for the step size and the loss."""
     length = sums.shape[0]
     pen = np.float32(pen_j)
-    keep, take = np.float32(BETA1), np.float32(1.0 - BETA1)
+    keep, take = np.float32(beta1), np.float32(1.0 - beta1)
     for i in prange(length):
         strip = np.empty((q, G.shape[0]), dtype=np.float32)
         g = np.empty(G.shape[1], dtype=np.float32)
@@ -186,14 +184,17 @@ def adam_step(
     q: int,
     pen_j: float,
     rate: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
     sums: np.ndarray,
 ) -> None:
     """Per-element Adam on J in one pass (``rate`` bias-corrected); ``sums`` as :func:`gremlin_moment`."""
     length = sums.shape[0]
     pen = np.float32(pen_j)
-    keep, take = np.float32(BETA1), np.float32(1.0 - BETA1)
-    keep2, take2 = np.float32(BETA2), np.float32(1.0 - BETA2)
-    step, eps = np.float32(rate), np.float32(EPS)
+    keep, take = np.float32(beta1), np.float32(1.0 - beta1)
+    keep2, take2 = np.float32(beta2), np.float32(1.0 - beta2)
+    step, tiny = np.float32(rate), np.float32(eps)
     for i in prange(length):
         strip = np.empty((q, G.shape[0]), dtype=np.float32)
         g = np.empty(G.shape[1], dtype=np.float32)
@@ -209,6 +210,6 @@ def adam_step(
             for c in range(len(g)):
                 moment[c] = keep * moment[c] + take * g[c]
                 second[c] = keep2 * second[c] + take2 * g[c] * g[c]
-                coupling[c] -= step * moment[c] / (np.sqrt(second[c]) + eps)
+                coupling[c] -= step * moment[c] / (np.sqrt(second[c]) + tiny)
         sums[i, 0] = squares
         sums[i, 1] = norms
