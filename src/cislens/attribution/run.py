@@ -108,12 +108,12 @@ def attribute_trial(
 ) -> pd.DataFrame:
     """Run each of ``methods`` on the trial's selected test sequences; ``outputs[method]`` names its
     ``maps`` (HDF5), ``scores`` (TSV) and ``logos`` (figure). Returns every method's scores, stacked."""
-    limit_threads(threads)
     for method in methods:  # every name checked before any data is read
         check_method(method)
     missing = [m for m in methods if set(outputs.get(m, {})) != {"maps", "scores", "logos"}]
     if missing:
         raise InputError(f"attribution outputs (maps, scores, logos) not given for: {', '.join(missing)}")
+    limit_threads(threads)
     from ..models.zoo import load_model
 
     settings = schema.with_defaults("attribution", settings)  # the schema: the one source of defaults
