@@ -52,7 +52,7 @@ dry-run: install
 test: install
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  $(BIN)/python -m tests.support.testcluster install $${TMPDIR:-/tmp}/cislens-slurm-apt.log; fi
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src scripts tests benchmarks

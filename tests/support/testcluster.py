@@ -454,7 +454,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.action == "install":  # set-up before the tests, so the first SLURM test does not pay for it
         if missing_binaries():
             print(f"installing Debian {', '.join(PACKAGES)} for the real-SLURM tests")
-            install_packages(Path(args.root))
+            try:
+                install_packages(Path(args.root))
+            except (Unavailable, subprocess.CalledProcessError) as err:
+                # not fatal here: the tests' fixture tries again, then skips (or fails under CI=true)
+                print(f"could not install them ({err}; log: {args.root}); the SLURM tests will say why")
         return
     cluster = LocalSlurm(args.root)
     if args.action == "up":
