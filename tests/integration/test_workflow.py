@@ -28,7 +28,7 @@ TINY = {
     "seed": 3,
     "trials": 1,
     # One thread per TensorFlow job: two jobs side by side on the 2 test cores. The default (8, capped
-    # to --cores 2) runs the 60 jobs one at a time, each mostly importing TensorFlow on one core.
+    # to --cores 2) runs the 44 jobs one at a time, each mostly importing TensorFlow on one core.
     "threads": 1,
     "datasets": {
         "multi": {

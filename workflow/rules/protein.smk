@@ -46,8 +46,8 @@ rule protein_prepare:
         "../../scripts/protein_prepare.py"
 
 
-# CPU by default (PSSM and MG are numpy; the shipped families fit in minutes on CPU); for large
-# families tag it for a GPU with `resources: {protein_fit: {gpu: 1, ...}}` (docs/protein.md: Resources).
+# CPU by default (PSSM and MG are numpy, the Potts fit compiled numba loops); the VAE and factored
+# attention can use a GPU: `resources: {protein_fit: {gpu: 1, ...}}` (docs/protein.md: Resources).
 rule protein_fit:
     input:
         msa=f"{RESULTS}/{{dataset}}/msa.h5",
