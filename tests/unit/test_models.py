@@ -279,3 +279,33 @@ def test_cnn_x_parameter_counts(pool):
     assert model.count_params() == _cnn_x_param_count(pool)
     assert model.get_layer("first_pool").pool_size == (pool,)
     assert model.get_layer("conv2_pool").pool_size == (100 // pool,)
+
+
+@pytest.mark.parametrize("shape", [(16, 40, 6), (24, 10)])
+def test_batch_norm_trains_as_keras_batch_normalization(shape):
+    """zoo.BatchNorm: the same outputs, gradients (input, gamma, beta) and moving statistics as Keras'
+    layer in a training step, and the same outputs at inference; it loads back from a config."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(2.0, 3.0, shape).astype(np.float32))  # a mean off zero: centring matters
+    upstream = tf.constant(rng.normal(0.0, 1.0, shape).astype(np.float32))
+    ours, theirs = zoo.BatchNorm(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    for layer in (ours, theirs):
+        layer.build(shape)
+        layer.gamma.assign(rng.normal(1.0, 0.3, shape[-1]).astype(np.float32))
+        layer.beta.assign(rng.normal(0.0, 0.3, shape[-1]).astype(np.float32))
+    theirs.set_weights(ours.get_weights())
+    results = []
+    for layer in (ours, theirs):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(tf.sin(y) * upstream)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append([y, *grads, layer.moving_mean, layer.moving_variance, layer(x, training=False)])
+    for mine, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(np.asarray(mine), np.asarray(reference), rtol=2e-4, atol=2e-5)
+    assert isinstance(ours, keras.layers.BatchNormalization)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
+    assert type(again) is zoo.BatchNorm
