@@ -46,8 +46,8 @@ from .hparams import ACTIVATIONS as ACTIVATIONS  # re-exported: part of the zoo'
 from .hparams import hyperparameters as hyperparameters
 
 # --- custom layers, registered on import so saved ``.keras`` files load again ------------------------
-# The registered names (``cislens>ExpShiftScale``, ``cislens>SinusoidalPositionEncoding``) are what saved
-# models refer to: keep them.
+# The registered names (``cislens>ExpShiftScale``, ``cislens>SinusoidalPositionEncoding``,
+# ``cislens>BatchNorm``) are what saved models refer to: keep them.
 
 
 @keras.saving.register_keras_serializable(package="cislens")
@@ -81,10 +81,11 @@ class BatchNorm(keras.layers.BatchNormalization):
     Batch normalisation (Ioffe & Szegedy 2015) after the first convolution was a third of a CNN-25
     training step on CPU: the framework's version makes about ten elementwise passes over the
     (batch, length, filters) tensor each way. Here the training pass is one function with the closed-form
-    gradient, and its per-channel sums are matrix products with a row of ones (one read each). The
-    variance is two-pass (centred), as Keras'. Inference, masks, renorm, synchronised statistics and
-    float16 inputs take Keras' own path; being a subclass, every ``isinstance`` check (DeepLIFT's linear
-    rule, the first-block ISM path) treats it as BatchNormalization.
+    gradient, and on CPU its per-channel sums are matrix products with a row of ones (one read each; a
+    GPU may run float32 products in TF32, so there they are plain sums). The variance is two-pass
+    (centred), as Keras'. Inference, masks, renorm, synchronised statistics, non-float32 inputs or
+    compute dtypes, ``center``/``scale`` off and an axis other than the last take Keras' own path. Being
+    a subclass, DeepLIFT's linear rule (an ``isinstance`` check) treats it as BatchNormalization.
     """
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
@@ -96,6 +97,7 @@ class BatchNorm(keras.layers.BatchNormalization):
             or not (self.center and self.scale)
             or self.axis not in (-1, len(inputs.shape) - 1)
             or keras.backend.standardize_dtype(inputs.dtype) != "float32"
+            or self.compute_dtype != "float32"
         )
         if plain:
             return super().call(inputs, training=training, mask=mask)
@@ -107,10 +109,16 @@ class BatchNorm(keras.layers.BatchNormalization):
         return outputs
 
 
+def _sums_as_products() -> bool:
+    """Column sums as matrix products only where no GPU is visible (TF32 would round them there)."""
+    return not any(device.startswith("gpu") for device in keras.distribution.list_devices())
+
+
 def _batch_norm_training(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple[Any, Any, Any]:
     """``(gamma * (x - mean) / sqrt(var + eps) + beta, mean, var)`` over all but the last axis, with
     dx = gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)) (mean and var get no gradient)."""
     channels = x.shape[-1]
+    products = _sums_as_products()
 
     @ops.custom_gradient
     def normalise(x: Any, gamma: Any, beta: Any) -> tuple[Any, Callable]:
@@ -118,9 +126,13 @@ def _batch_norm_training(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple
         count = ops.shape(rows)[0]
         ones = ops.ones((1, count), dtype="float32")
         n = ops.cast(count, "float32")
-        mean = ops.matmul(ones, rows) / n  # (1, C)
+
+        def column_sums(values: Any) -> Any:  # (1, C)
+            return ops.matmul(ones, values) if products else ops.sum(values, axis=0, keepdims=True)
+
+        mean = column_sums(rows) / n
         centred = rows - mean
-        variance = ops.matmul(ones, centred * centred) / n
+        variance = column_sums(centred * centred) / n
         rstd = ops.rsqrt(variance + epsilon)
         scale = gamma * rstd
         outputs = ops.reshape(centred * scale + beta, ops.shape(x))
@@ -129,8 +141,8 @@ def _batch_norm_training(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple
             dy = kwargs.get("upstream", upstream)
             dy = dy[0] if isinstance(dy, list | tuple) else dy
             d = ops.reshape(dy, (-1, channels))
-            dbeta = ops.matmul(ones, d)
-            dgamma = ops.matmul(ones, d * centred) * rstd
+            dbeta = column_sums(d)
+            dgamma = column_sums(d * centred) * rstd
             dx = d * scale - (centred * (scale * rstd * dgamma / n) + scale * dbeta / n)
             return ops.reshape(dx, ops.shape(x)), ops.reshape(dgamma, (-1,)), ops.reshape(dbeta, (-1,))
 
