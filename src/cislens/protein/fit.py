@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..errors import InputError
 from . import pssm
 from .msa import Q
 from .params import PottsModel, flat_to_blocks
@@ -26,11 +25,11 @@ from .pll import (
     BETA1,
     BETA2,
     EPS,
-    OPTIMISERS,
     Penalty,
     _cores,
     _ranges,
     check_inputs,
+    check_optimiser,
     collapse_duplicates,
     penalty,
 )
@@ -141,8 +140,7 @@ def optimise(
     import tensorflow as tf
     from tqdm.auto import tqdm
 
-    if optimiser not in OPTIMISERS:
-        raise InputError(f"unknown optimiser {optimiser!r}; valid: {', '.join(OPTIMISERS)}")
+    check_optimiser(optimiser)
     beta1, beta2, eps = BETA1, BETA2, EPS
     firsts = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
     if optimiser == "adam":

@@ -41,6 +41,12 @@ OPTIMISERS = ("gremlin_adam", "adam")  # fit.optimise (TensorFlow) and plm.optim
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's constants (Kingma & Ba 2015), shared by both optimisers
 
 
+def check_optimiser(optimiser: str) -> None:
+    """One line naming the valid optimisers, before any set-up."""
+    if optimiser not in OPTIMISERS:
+        raise InputError(f"unknown optimiser {optimiser!r}; valid: {', '.join(OPTIMISERS)}")
+
+
 @dataclass(frozen=True)
 class Penalty:
     """L2 strengths on the per-effective-sequence objective (the summed-form lambdas divided by Neff)."""
