@@ -281,14 +281,14 @@ def test_cnn_x_parameter_counts(pool):
     assert model.get_layer("conv2_pool").pool_size == (100 // pool,)
 
 
-@pytest.mark.parametrize("products", [True, False])
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("shape", [(16, 40, 6), (24, 10)])
-def test_batch_norm_trains_as_keras_batch_normalization(shape, products, monkeypatch):
+def test_batch_norm_trains_as_keras_batch_normalization(shape, compiled, monkeypatch):
     """zoo.BatchNorm: the same outputs, gradients (input, gamma, beta) and moving statistics as Keras'
     layer in a training step, and the same outputs at inference; it loads back from a config."""
     import tensorflow as tf
 
-    monkeypatch.setattr(zoo, "_sums_as_products", lambda: products)  # the CPU and the GPU form
+    monkeypatch.setattr(zoo, "_compiled_here", lambda: compiled)  # the CPU (XLA) and the GPU form
     rng = np.random.default_rng(3)
     x = tf.constant(rng.normal(2.0, 3.0, shape).astype(np.float32))  # a mean off zero: centring matters
     upstream = tf.constant(rng.normal(0.0, 1.0, shape).astype(np.float32))

@@ -21,6 +21,7 @@ Precision (``training.precision``): models may be built and trained under ``mixe
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -80,11 +81,12 @@ class BatchNorm(keras.layers.BatchNormalization):
 
     Batch normalisation (Ioffe & Szegedy 2015) after the first convolution was a third of a CNN-25
     training step on CPU: the framework's version makes about ten elementwise passes over the
-    (batch, length, filters) tensor each way. Here the training pass is one function with the closed-form
-    gradient, and on CPU its per-channel sums are matrix products with a row of ones (one read each; a
-    GPU may run float32 products in TF32, so there they are plain sums). The variance is two-pass
-    (centred), as Keras'. Inference, masks, renorm, synchronised statistics, non-float32 inputs or
-    compute dtypes, ``center``/``scale`` off and an axis other than the last take Keras' own path. Being
+    (batch, length, filters) tensor each way. Here the training pass is one function with the
+    closed-form gradient, and on CPU its forward and its backward are each one XLA-compiled function,
+    which fuses the elementwise work into the per-channel reductions (no GPU has measured it, so there
+    the same functions run uncompiled). The variance is two-pass (centred), as Keras'. Inference,
+    masks, renorm, synchronised statistics, non-float32 inputs or compute dtypes, ``center``/``scale``
+    off and an axis other than the last take Keras' own path. Being
     a subclass, DeepLIFT's linear rule (an ``isinstance`` check) treats it as BatchNormalization.
     """
 
@@ -109,44 +111,69 @@ class BatchNorm(keras.layers.BatchNormalization):
         return outputs
 
 
-def _sums_as_products() -> bool:
-    """Column sums as matrix products only where no GPU is visible (TF32 would round them there)."""
+def _compiled_here() -> bool:
+    """XLA-compile the training pass only where no GPU is visible: measured on CPU, not on a GPU."""
     return not any(device.startswith("gpu") for device in keras.distribution.list_devices())
+
+
+def _normalise(rows: Any, gamma: Any, beta: Any, epsilon: float) -> tuple[Any, Any, Any]:
+    """Forward over ``(rows, C)``: outputs, mean and (centred, two-pass) variance, as Keras' layer."""
+    mean = ops.mean(rows, axis=0)
+    centred = rows - mean
+    variance = ops.mean(centred * centred, axis=0)
+    return centred * (gamma * ops.rsqrt(variance + epsilon)) + beta, mean, variance
+
+
+def _normalise_gradient(
+    d: Any, rows: Any, mean: Any, variance: Any, gamma: Any, epsilon: float
+) -> tuple[Any, Any, Any]:
+    """dx = gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)), dgamma, dbeta (mean and variance
+    get no gradient of their own)."""
+    rstd = ops.rsqrt(variance + epsilon)
+    n = ops.cast(ops.shape(rows)[0], rows.dtype)
+    centred = rows - mean
+    dbeta = ops.sum(d, axis=0)
+    dgamma = ops.sum(d * centred, axis=0) * rstd
+    scale = gamma * rstd
+    dx = d * scale - (centred * (scale * rstd * dgamma / n) + scale * dbeta / n)
+    return dx, dgamma, dbeta
+
+
+@functools.cache
+def _passes(epsilon: float, compiled: bool) -> tuple[Callable, Callable]:
+    """The forward and backward passes; ``compiled``: each one XLA function, which fuses its
+    elementwise work into its reductions (three loops over the tensor forward, two backward, where
+    separate kernels make about a dozen passes)."""
+    forward = functools.partial(_normalise, epsilon=epsilon)
+    backward = functools.partial(_normalise_gradient, epsilon=epsilon)
+    if not compiled:
+        return forward, backward
+    import tensorflow as tf
+
+    return (
+        tf.function(forward, jit_compile=True, autograph=False),
+        tf.function(backward, jit_compile=True, autograph=False),
+    )
 
 
 def _batch_norm_training(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple[Any, Any, Any]:
     """``(gamma * (x - mean) / sqrt(var + eps) + beta, mean, var)`` over all but the last axis, with
-    dx = gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)) (mean and var get no gradient)."""
+    the closed-form gradient."""
     channels = x.shape[-1]
-    products = _sums_as_products()
+    forward, backward = _passes(epsilon, _compiled_here())
 
     @ops.custom_gradient
     def normalise(x: Any, gamma: Any, beta: Any) -> tuple[Any, Callable]:
         rows = ops.reshape(x, (-1, channels))
-        count = ops.shape(rows)[0]
-        ones = ops.ones((1, count), dtype="float32")
-        n = ops.cast(count, "float32")
-
-        def column_sums(values: Any) -> Any:  # (1, C)
-            return ops.matmul(ones, values) if products else ops.sum(values, axis=0, keepdims=True)
-
-        mean = column_sums(rows) / n
-        centred = rows - mean
-        variance = column_sums(centred * centred) / n
-        rstd = ops.rsqrt(variance + epsilon)
-        scale = gamma * rstd
-        outputs = ops.reshape(centred * scale + beta, ops.shape(x))
+        outputs, mean, variance = forward(rows, gamma, beta)
 
         def grad(*upstream: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
             dy = kwargs.get("upstream", upstream)
             dy = dy[0] if isinstance(dy, list | tuple) else dy
-            d = ops.reshape(dy, (-1, channels))
-            dbeta = column_sums(d)
-            dgamma = column_sums(d * centred) * rstd
-            dx = d * scale - (centred * (scale * rstd * dgamma / n) + scale * dbeta / n)
-            return ops.reshape(dx, ops.shape(x)), ops.reshape(dgamma, (-1,)), ops.reshape(dbeta, (-1,))
+            dx, dgamma, dbeta = backward(ops.reshape(dy, (-1, channels)), rows, mean, variance, gamma)
+            return ops.reshape(dx, ops.shape(x)), dgamma, dbeta
 
-        return (outputs, ops.reshape(mean, (-1,)), ops.reshape(variance, (-1,))), grad
+        return (ops.reshape(outputs, ops.shape(x)), mean, variance), grad
 
     return normalise(x, gamma, beta)
 
