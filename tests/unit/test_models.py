@@ -288,7 +288,7 @@ def test_batch_norm_trains_as_keras_batch_normalization(shape, compiled, monkeyp
     layer in a training step, and the same outputs at inference; it loads back from a config."""
     import tensorflow as tf
 
-    monkeypatch.setattr(zoo, "_compiled_here", lambda: compiled)  # the CPU (XLA) and the GPU form
+    monkeypatch.setattr(zoo, "_compiled_here", lambda x: compiled)  # the CPU (XLA) and the GPU form
     rng = np.random.default_rng(3)
     x = tf.constant(rng.normal(2.0, 3.0, shape).astype(np.float32))  # a mean off zero: centring matters
     upstream = tf.constant(rng.normal(0.0, 1.0, shape).astype(np.float32))

@@ -111,9 +111,16 @@ class BatchNorm(keras.layers.BatchNormalization):
         return outputs
 
 
-def _compiled_here() -> bool:
-    """XLA-compile the training pass only where no GPU is visible: measured on CPU, not on a GPU."""
-    return not any(device.startswith("gpu") for device in keras.distribution.list_devices())
+# Per-example size (length x channels) from which the training pass is compiled: the gain is in passes
+# over memory; below it (CNN-25's second and dense batch norms) kernels are as fast and spare the compile.
+COMPILE_MIN_SIZE = 4096
+
+
+def _compiled_here(x: Any) -> bool:
+    """XLA-compile the training pass for a large ``x`` where no GPU is visible (measured on CPU only)."""
+    size = int(np.prod(x.shape[1:])) if all(dim is not None for dim in x.shape[1:]) else 0
+    gpu = any(device.startswith("gpu") for device in keras.distribution.list_devices())
+    return size >= COMPILE_MIN_SIZE and not gpu
 
 
 def _normalise(rows: Any, gamma: Any, beta: Any, epsilon: float) -> tuple[Any, Any, Any]:
@@ -160,7 +167,7 @@ def _batch_norm_training(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple
     """``(gamma * (x - mean) / sqrt(var + eps) + beta, mean, var)`` over all but the last axis, with
     the closed-form gradient."""
     channels = x.shape[-1]
-    forward, backward = _passes(epsilon, _compiled_here())
+    forward, backward = _passes(epsilon, _compiled_here(x))
 
     @ops.custom_gradient
     def normalise(x: Any, gamma: Any, beta: Any) -> tuple[Any, Callable]:
