@@ -311,3 +311,13 @@ def test_batch_norm_trains_as_keras_batch_normalization(shape, compiled, monkeyp
     assert isinstance(ours, keras.layers.BatchNormalization)
     again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
     assert type(again) is zoo.BatchNorm
+
+
+def test_batch_norm_compiles_the_training_pass_for_large_inputs_on_cpu():
+    """XLA only where the tensor is large (CNN-25's first batch norm) and no GPU is visible; small or
+    variable-length inputs keep the kernels (no compile)."""
+    cpu = not any(d.startswith("gpu") for d in keras.distribution.list_devices())
+    assert zoo._compiled_here(np.empty((2, 200, 30))) is cpu  # 6,000 values per example
+    assert not zoo._compiled_here(np.empty((2, 8, 128)))  # CNN-25's second block: 1,024
+    assert not zoo._compiled_here(np.empty((2, 512)))  # its dense layer
+    assert not zoo._compiled_here(keras.KerasTensor((None, None, 300)))  # length unknown
