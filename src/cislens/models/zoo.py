@@ -82,9 +82,10 @@ class BatchNorm(keras.layers.BatchNormalization):
     Batch normalisation (Ioffe & Szegedy 2015) after the first convolution was a third of a CNN-25
     training step on CPU: the framework's version makes about ten elementwise passes over the
     (batch, length, filters) tensor each way. Here the training pass is one function with the
-    closed-form gradient, and on CPU its forward and its backward are each one XLA-compiled function,
-    which fuses the elementwise work into the per-channel reductions (no GPU has measured it, so there
-    the same functions run uncompiled). The variance is two-pass (centred), as Keras'. Inference,
+    closed-form gradient, and on CPU, for a large input (``COMPILE_MIN_SIZE``), its forward and its
+    backward are each one XLA-compiled function, which fuses the elementwise work into the per-channel
+    reductions (no GPU has measured it, so there the same functions run uncompiled, as they do for small
+    inputs). The variance is two-pass (centred), as Keras'. Inference,
     masks, renorm, synchronised statistics, non-float32 inputs or compute dtypes, ``center``/``scale``
     off and an axis other than the last take Keras' own path. Being
     a subclass, DeepLIFT's linear rule (an ``isinstance`` check) treats it as BatchNormalization.
