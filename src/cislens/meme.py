@@ -50,6 +50,15 @@ def consensus(ppm: np.ndarray) -> str:
     return _LETTERS[np.asarray(ppm).argmax(axis=1)].tobytes().decode("ascii")
 
 
+def consensus_many(ppms: Sequence[np.ndarray]) -> list[str]:
+    """:func:`consensus` of each PPM, with one argmax over them all (a table's worth at once)."""
+    if not ppms:
+        return []
+    letters = _LETTERS[np.concatenate(ppms).argmax(axis=1)].tobytes().decode("ascii")
+    ends = np.cumsum([len(ppm) for ppm in ppms]).tolist()
+    return [letters[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+
+
 def write_meme(
     path: str | os.PathLike, motifs: Sequence[Motif], background: Sequence[float] = (0.25, 0.25, 0.25, 0.25)
 ) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from cislens import jaspar
 from cislens.errors import InputError
-from cislens.meme import Motif, consensus, read_meme, write_meme
+from cislens.meme import Motif, consensus, consensus_many, read_meme, write_meme
 
 REAL_MEME = "JASPAR_CORE_2016_vertebrates.meme"
 
@@ -60,6 +60,13 @@ def test_reads_meme_suite_output_with_extra_headers(tmp_path):
     assert motifs[0].other["E"] == pytest.approx(1.2e-5)
     assert motifs[1].url == "http://example"
     assert consensus(motifs[0].ppm) == "TA"
+
+
+def test_consensus_many_is_consensus_of_each():
+    ppms = [m.ppm for m in _random_motifs(7)]
+    ppms += [ppms[0][::-1, ::-1], np.full((3, 4), 0.25)]  # a reversed view; ties take the first letter
+    assert consensus_many(ppms) == [consensus(ppm) for ppm in ppms]
+    assert consensus_many(ppms)[-1] == "AAA" and consensus_many([]) == []
 
 
 def test_bad_meme_raises(tmp_path):

@@ -131,15 +131,21 @@ def test_meme_binary_backend_same_columns(database):
     assert table.groupby("Query_ID").first()["Target_ID"].to_dict() == {m.id: m.id for m in database[:2]}
 
 
-def test_partial_benjamini_hochberg_is_exact_where_it_answers():
-    from cislens.motifs.tomtom import _bh_rows, _bh_smallest
+def test_partial_benjamini_hochberg_is_exact(monkeypatch):
+    """_bh_at: the q-values of chosen entries equal whole-row BH; strong matches are settled by each
+    row's k smallest values alone (no row sorted whole), the rest by the full sort it falls back to."""
+    from cislens.motifs import tomtom as tt
 
     rng = np.random.default_rng(5)
     p = rng.random((40, 300))
     p[:, :6] = rng.random((40, 6)) * 1e-5  # a few strong matches per query, as in Tomtom output
     p[:, 6:9] = p[:, :1]  # ties
-    full, partial = _bh_rows(p), _bh_smallest(p, k=32)
-    settled = ~np.isnan(partial)
-    assert settled[:, :9].all()  # every strong match is answered without sorting the row
-    np.testing.assert_array_equal(partial[settled], full[settled])
+    full = tt._bh_rows(p)
     np.testing.assert_allclose(full[0], benjamini_hochberg(p[0]))
+    qi, ti = np.nonzero(np.ones((40, 9), dtype=bool))
+    with monkeypatch.context() as patch:
+        patch.setattr(tt, "_bh_rows", lambda rows: pytest.fail("a strong match needed a full sort"))
+        strong = tt._bh_at(p, qi, ti, k=32)
+    np.testing.assert_array_equal(strong, full[qi, ti])
+    qi, ti = np.nonzero(np.ones(p.shape, dtype=bool))
+    np.testing.assert_array_equal(tt._bh_at(p, qi[::-1], ti[::-1], k=32), full[qi, ti][::-1])

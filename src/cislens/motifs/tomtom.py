@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import atomic_open
-from ..meme import Motif, consensus, write_meme
+from ..meme import Motif, consensus_many, write_meme
 
 COLUMNS = [
     "Query_ID",
@@ -76,28 +76,6 @@ def _bh_rows(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bh_smallest(p: np.ndarray, k: int = 64) -> np.ndarray:
-    """BH q-values of the smallest p-values of each row (NaN where not settled), without a full sort.
-
-    Beyond the k-th smallest, every term p_(j) n / j of BH's suffix minimum is at least p_(k+1); so
-    a q computed from the k smallest alone is exact wherever it is <= p_(k+1). Those entries are
-    filled; callers sort whole rows for anything they need that is left NaN.
-    """
-    n_rows, n = p.shape
-    if n <= k + 1:
-        return _bh_rows(p)
-    out = np.full(p.shape, np.nan)
-    part = np.argpartition(p, k, axis=1)  # the k smallest first, then the (k+1)-th smallest
-    rows = np.arange(n_rows)[:, None]
-    head = part[:, :k]
-    idx = head[rows, np.argsort(p[rows, head], axis=1, kind="stable")]  # the k smallest, ascending
-    scaled = p[rows, idx] * (n / np.arange(1, k + 1))
-    q = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
-    exact = q <= p[np.arange(n_rows), part[:, k]][:, None]
-    out[np.broadcast_to(rows, idx.shape)[exact], idx[exact]] = q[exact]
-    return out
-
-
 def run_tomtom(
     queries: Sequence[Motif],
     targets: Sequence[Motif],
@@ -131,17 +109,32 @@ def _p_cutoff(threshold_on: str, thresh: float, n_targets: int) -> float:
     return thresh / n_targets if threshold_on == "evalue" else thresh
 
 
-def _bh_at(p: np.ndarray, qi: np.ndarray, ti: np.ndarray) -> np.ndarray:
-    """Per-query BH q-values of the entries ``p[qi, ti]`` only: the rows holding them are ranked by
-    their smallest p-values, and only a row where that does not settle an entry is sorted whole."""
+def _bh_at(p: np.ndarray, qi: np.ndarray, ti: np.ndarray, k: int = 128) -> np.ndarray:
+    """Per-query BH q-values of the entries ``p[qi, ti]`` only, each over its query's whole row.
+
+    BH's q of the entry at rank r is the minimum of p_(j) n / j over j >= r. Each row's k smallest
+    values are found by a partial sort (values only); beyond them every term is at least p_(k+1), so a
+    q from the k smallest is exact wherever it is <= p_(k+1). Only a row where that does not settle an
+    entry is sorted whole (k = 64 left a fifth of JASPAR-like rows to a full sort, 128 almost none).
+    """
     if len(qi) == 0:
         return np.zeros(0)
     rows, where = np.unique(qi, return_inverse=True)
-    q = _bh_smallest(p[rows], k=128)[where, ti]  # 64 left a fifth of JASPAR-like rows to a full sort
-    unsettled = np.isnan(q)
+    block = np.clip(p[rows], 0.0, 1.0)  # the rows holding entries, contiguous
+    n = block.shape[1]
+    if n <= k + 1:
+        return _bh_rows(block)[where, ti]
+    part = np.partition(block, k, axis=1)
+    head = np.sort(part[:, :k], axis=1)  # the k smallest of each row, ascending
+    scaled = head * (n / np.arange(1, k + 1))
+    suffix = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
+    values = block[where, ti]
+    rank = (head[where] < values[:, None]).sum(axis=1)  # first position of the value (ties: the first)
+    q = suffix[where, np.minimum(rank, k - 1)]
+    unsettled = (rank >= k) | (q > part[where, k])
     if unsettled.any():
         redo, at = np.unique(where[unsettled], return_inverse=True)
-        q[unsettled] = _bh_rows(p[rows[redo]])[at, ti[unsettled]]
+        q[unsettled] = _bh_rows(block[redo])[at, ti[unsettled]]
     return q
 
 
@@ -170,11 +163,13 @@ def _pairs(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tomtom was given")
         p, _scores, offsets, overlaps, strands = tomtom(q_mats, t_mats, n_jobs=n_jobs)
-    np.clip(p, 0.0, 1.0, out=p)
+    # memelite's outputs are strided views of one (queries, targets, 5) array: passes over a whole
+    # matrix cost several times those over the kept pairs, so only the pairs and rows used are clipped
     nt = p.shape[1]
-    q_w = np.array([m.width for m in queries])
-    t_w = np.array([m.width for m in targets])
+    q_w = np.array([len(m.ppm) for m in queries])
+    t_w = np.array([len(m.ppm) for m in targets])
     if threshold_on == "qvalue" or q_scope == "all":
+        p = np.clip(p, 0.0, 1.0)
         keep = overlaps >= np.minimum(min_overlap, np.minimum(q_w[:, None], t_w[None, :]))
         q = benjamini_hochberg(p.ravel()).reshape(p.shape) if q_scope == "all" else _bh_rows(p)
         keep &= q <= thresh if threshold_on == "qvalue" else p <= _p_cutoff(threshold_on, thresh, nt)
@@ -185,16 +180,16 @@ def _pairs(
         ok = overlaps[qi, ti] >= np.minimum(min_overlap, np.minimum(q_w[qi], t_w[ti]))
         qi, ti = qi[ok], ti[ok]
         qv = _bh_at(p, qi, ti)
-    pv = p[qi, ti]
+    pv = np.clip(p[qi, ti], 0.0, 1.0)
     target_rank = np.argsort(np.argsort(np.array([m.id for m in targets], dtype=object), kind="stable"))
     order = np.lexsort((target_rank[ti], pv, qi))  # by query (input order), p-value, target ID
     qi, ti, pv, qv = qi[order], ti[order], pv[order], qv[order]
     rc = strands[qi, ti].astype(bool)
-    q_cons = {i: consensus(queries[i].ppm) for i in np.unique(qi).tolist()}
-    t_cons = {
-        (j, r): consensus(targets[j].ppm[::-1, ::-1] if r else targets[j].ppm)
-        for j, r in set(zip(ti.tolist(), rc.tolist(), strict=True))
-    }
+    q_used = np.unique(qi).tolist()
+    q_cons = dict(zip(q_used, consensus_many([queries[i].ppm for i in q_used]), strict=True))
+    t_used = sorted(set(zip(ti.tolist(), rc.tolist(), strict=True)))
+    t_ppms = [targets[j].ppm[::-1, ::-1] if r else targets[j].ppm for j, r in t_used]
+    t_cons = dict(zip(t_used, consensus_many(t_ppms), strict=True))
     q_ids = np.array([m.id for m in queries], dtype=object)
     t_ids = np.array([m.id for m in targets], dtype=object)
     frame = pd.DataFrame(
@@ -268,10 +263,11 @@ def _dtype(column: str) -> str:
 
 def write_tomtom_tsv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """Write a Tomtom table atomically with exactly Tomtom's columns (floats at full precision)."""
-    columns = [list(map(str, frame[c].tolist())) for c in COLUMNS]  # column-wise: one join per row
+    row = "\t".join(["%s"] * len(COLUMNS)) + "\n"  # one C-level format per row; str() of each value
+    columns = [frame[c].tolist() for c in COLUMNS]
     with atomic_open(path) as handle:
         handle.write("\t".join(COLUMNS) + "\n")
-        handle.writelines(line + "\n" for line in map("\t".join, zip(*columns, strict=True)))
+        handle.writelines(map(row.__mod__, zip(*columns, strict=True)))
 
 
 def read_tomtom_tsv(path: str | os.PathLike) -> pd.DataFrame:
