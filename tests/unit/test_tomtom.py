@@ -142,10 +142,17 @@ def test_partial_benjamini_hochberg_is_exact(monkeypatch):
     p[:, 6:9] = p[:, :1]  # ties
     full = tt._bh_rows(p)
     np.testing.assert_allclose(full[0], benjamini_hochberg(p[0]))
+    widths: list[int] = []  # the columns each ranking sorted: 32 (the k smallest) or 300 (whole rows)
+    sorted_ranks = tt._bh_sorted
+    monkeypatch.setattr(
+        tt, "_bh_sorted", lambda head, *a: widths.append(head.shape[1]) or sorted_ranks(head, *a)
+    )
     qi, ti = np.nonzero(np.ones((40, 9), dtype=bool))
-    with monkeypatch.context() as patch:
-        patch.setattr(tt, "_bh_rows", lambda rows: pytest.fail("a strong match needed a full sort"))
-        strong = tt._bh_at(p, qi, ti, k=32)
-    np.testing.assert_array_equal(strong, full[qi, ti])
+    np.testing.assert_array_equal(tt._bh_at(p, qi, ti, k=32), full[qi, ti])
+    assert widths == [32]  # every strong match settled without sorting a row whole
     qi, ti = np.nonzero(np.ones(p.shape, dtype=bool))
     np.testing.assert_array_equal(tt._bh_at(p, qi[::-1], ti[::-1], k=32), full[qi, ti][::-1])
+    assert widths[1:] == [32, 300]
+    np.testing.assert_array_equal(
+        tt._bh_at(p[:, :20], qi[:5], ti[:5] % 20, k=32), tt._bh_rows(p[:, :20])[0, :5]
+    )

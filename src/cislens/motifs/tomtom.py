@@ -112,30 +112,40 @@ def _p_cutoff(threshold_on: str, thresh: float, n_targets: int) -> float:
 def _bh_at(p: np.ndarray, qi: np.ndarray, ti: np.ndarray, k: int = 128) -> np.ndarray:
     """Per-query BH q-values of the entries ``p[qi, ti]`` only, each over its query's whole row.
 
-    BH's q of the entry at rank r is the minimum of p_(j) n / j over j >= r. Each row's k smallest
-    values are found by a partial sort (values only); beyond them every term is at least p_(k+1), so a
-    q from the k smallest is exact wherever it is <= p_(k+1). Only a row where that does not settle an
-    entry is sorted whole (k = 64 left a fifth of JASPAR-like rows to a full sort, 128 almost none).
+    BH's q of the value at rank r is the minimum of p_(j) n / j over j >= r, so it depends on the row's
+    sorted values alone. Each row's k smallest are found by a partial sort in place; beyond them every
+    term is at least p_(k+1), so a q from the k smallest is exact wherever it is <= p_(k+1). Only a row
+    where that does not settle an entry is sorted whole (k = 64 left a fifth of JASPAR-like rows to a
+    full sort, 128 almost none).
     """
     if len(qi) == 0:
         return np.zeros(0)
     rows, where = np.unique(qi, return_inverse=True)
-    block = np.clip(p[rows], 0.0, 1.0)  # the rows holding entries, contiguous
+    block = p[rows]  # the rows holding entries, one contiguous copy, clipped and partitioned in place
+    np.clip(block, 0.0, 1.0, out=block)
+    values = block[where, ti]
     n = block.shape[1]
     if n <= k + 1:
-        return _bh_rows(block)[where, ti]
-    part = np.partition(block, k, axis=1)
-    head = np.sort(part[:, :k], axis=1)  # the k smallest of each row, ascending
-    scaled = head * (n / np.arange(1, k + 1))
-    suffix = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
-    values = block[where, ti]
-    rank = (head[where] < values[:, None]).sum(axis=1)  # first position of the value (ties: the first)
-    q = suffix[where, np.minimum(rank, k - 1)]
-    unsettled = (rank >= k) | (q > part[where, k])
+        return _bh_sorted(np.sort(block, axis=1), n, where, values)[0]
+    block.partition(k, axis=1)
+    q, rank = _bh_sorted(np.sort(block[:, :k], axis=1), n, where, values)
+    unsettled = (rank >= k) | (q > block[where, k])
     if unsettled.any():
         redo, at = np.unique(where[unsettled], return_inverse=True)
-        q[unsettled] = _bh_rows(block[redo])[at, ti[unsettled]]
+        q[unsettled] = _bh_sorted(np.sort(block[redo], axis=1), n, at, values[unsettled])[0]
     return q
+
+
+def _bh_sorted(
+    head: np.ndarray, n: int, where: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """q-values of ``values`` (each in row ``where``) from the ascending first columns ``head`` of rows of
+    ``n`` p-values, and their ranks (the first position of each value: tied values share their q)."""
+    scaled = head * (n / np.arange(1, head.shape[1] + 1))
+    suffix = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
+    width = int((head < values.max()).sum(axis=1).max())  # columns beyond hold no smaller value
+    rank = (head[where, :width] < values[:, None]).sum(axis=1)
+    return suffix[where, np.minimum(rank, head.shape[1] - 1)], rank
 
 
 def _pairs(
