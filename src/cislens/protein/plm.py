@@ -132,6 +132,7 @@ def optimise(
     m_h, m_j = np.zeros_like(h), np.zeros_like(J)
     v_h = np.zeros_like(h) if optimiser == "adam" else 0.0
     v_j = np.zeros_like(J) if optimiser == "adam" else 0.0
+    no_second = np.empty((0, 0), dtype=np.float32)  # GREMLIN: update_rows keeps the moment only
     sums = np.zeros((data.length, 2), dtype=np.float64)  # per block row: sum g^2, sum J^2
     history: list[float] = []
     previous = numba.get_num_threads()
@@ -146,10 +147,10 @@ def optimise(
             if optimiser == "adam":
                 v_h = np.float32(BETA2) * v_h + np.float32(1 - BETA2) * dh * dh
                 rate = learning_rate * math.sqrt(1 - BETA2 ** (step + 1)) / (1 - BETA1 ** (step + 1))
-                kernel.adam_step(G, J, m_j, v_j, data.q, pen.j, rate, BETA1, BETA2, EPS, sums)
+                kernel.update_rows(G, J, m_j, v_j, data.q, pen.j, rate, BETA1, BETA2, EPS, sums)
                 h -= np.float32(rate) * m_h / (np.sqrt(v_h) + np.float32(EPS))
             else:
-                kernel.gremlin_moment(G, J, m_j, data.q, pen.j, BETA1, sums)
+                kernel.update_rows(G, J, m_j, no_second, data.q, pen.j, 0.0, BETA1, BETA2, EPS, sums)
                 v_h = BETA2 * v_h + (1 - BETA2) * float(np.sum(dh.astype(np.float64) ** 2))
                 v_j = BETA2 * v_j + (1 - BETA2) * float(sums[:, 0].sum())
                 kernel.descend(J, m_j, np.float32(learning_rate / (math.sqrt(v_j) + EPS)))

@@ -141,42 +141,7 @@ def _row_gradient(
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def gremlin_moment(
-    G: np.ndarray, J: np.ndarray, m: np.ndarray, q: int, pen_j: float, beta1: float, sums: np.ndarray
-) -> None:
-    """``m <- beta1 m + (1 - beta1) g`` (thread i writes block row i only); ``sums[i]`` = (sum g^2,
-    sum J^2) over block row i, in float64, for the step size and the loss."""
-    length = sums.shape[0]
-    pen = np.float32(pen_j)
-    keep, take = np.float32(beta1), np.float32(1.0 - beta1)
-    for i in prange(length):
-        strip = np.empty((q, G.shape[0]), dtype=np.float32)
-        g = np.empty(G.shape[1], dtype=np.float32)
-        _strip(G, i, q, strip)
-        squares = 0.0
-        norms = 0.0
-        for a in range(q):
-            _row_gradient(G, J, strip, i, a, q, pen, g)
-            moment = m[i * q + a]
-            for c in range(len(g)):
-                moment[c] = keep * moment[c] + take * g[c]
-            squares += _sum_squares(g)
-            norms += _sum_squares(J[i * q + a])
-        sums[i, 0] = squares
-        sums[i, 1] = norms
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
-def descend(J: np.ndarray, m: np.ndarray, scale: np.float32) -> None:
-    """``J -= scale m`` (GREMLIN's step, once the global second moment is known)."""
-    for r in prange(J.shape[0]):
-        coupling, moment = J[r], m[r]
-        for c in range(J.shape[1]):
-            coupling[c] -= moment[c] * scale
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
-def adam_step(
+def update_rows(
     G: np.ndarray,
     J: np.ndarray,
     m: np.ndarray,
@@ -189,8 +154,13 @@ def adam_step(
     eps: float,
     sums: np.ndarray,
 ) -> None:
-    """Per-element Adam on J in one pass (``rate`` bias-corrected); ``sums`` as :func:`gremlin_moment`."""
+    """Each block row's gradient g (thread i writes block row i only), then ``m <- beta1 m + (1 - beta1)
+    g``; with a second moment ``v`` (Adam) also ``v`` and J per element, ``rate`` bias-corrected. An empty
+    ``v`` is GREMLIN's moment only: its step waits for the global second moment (:func:`descend`).
+    ``sums[i]`` = (sum g^2, sum J^2 before the update) over block row i, in float64, for the step size
+    and the loss."""
     length = sums.shape[0]
+    adam = v.shape[0] > 0
     pen = np.float32(pen_j)
     keep, take = np.float32(beta1), np.float32(1.0 - beta1)
     keep2, take2 = np.float32(beta2), np.float32(1.0 - beta2)
@@ -205,11 +175,25 @@ def adam_step(
             r = i * q + a
             _row_gradient(G, J, strip, i, a, q, pen, g)
             squares += _sum_squares(g)
-            norms += _sum_squares(J[r])  # before this row's update
-            moment, second, coupling = m[r], v[r], J[r]
-            for c in range(len(g)):
-                moment[c] = keep * moment[c] + take * g[c]
-                second[c] = keep2 * second[c] + take2 * g[c] * g[c]
-                coupling[c] -= step * moment[c] / (np.sqrt(second[c]) + tiny)
+            norms += _sum_squares(J[r])
+            moment = m[r]
+            if adam:
+                second, coupling = v[r], J[r]
+                for c in range(len(g)):
+                    moment[c] = keep * moment[c] + take * g[c]
+                    second[c] = keep2 * second[c] + take2 * g[c] * g[c]
+                    coupling[c] -= step * moment[c] / (np.sqrt(second[c]) + tiny)
+            else:
+                for c in range(len(g)):
+                    moment[c] = keep * moment[c] + take * g[c]
         sums[i, 0] = squares
         sums[i, 1] = norms
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def descend(J: np.ndarray, m: np.ndarray, scale: np.float32) -> None:
+    """``J -= scale m`` (GREMLIN's step, once the global second moment is known)."""
+    for r in prange(J.shape[0]):
+        coupling, moment = J[r], m[r]
+        for c in range(J.shape[1]):
+            coupling[c] -= moment[c] * scale
