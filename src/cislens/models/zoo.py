@@ -85,10 +85,10 @@ class BatchNorm(keras.layers.BatchNormalization):
     closed-form gradient, and on CPU, for a large input (``COMPILE_MIN_SIZE``), its forward and its
     backward are each one XLA-compiled function, which fuses the elementwise work into the per-channel
     reductions (no GPU has measured it, so there the same functions run uncompiled, as they do for small
-    inputs). The variance is two-pass (centred), as Keras'. Inference,
-    masks, renorm, synchronised statistics, non-float32 inputs or compute dtypes, ``center``/``scale``
-    off and an axis other than the last take Keras' own path. Being
-    a subclass, DeepLIFT's linear rule (an ``isinstance`` check) treats it as BatchNormalization.
+    inputs). The variance is two-pass (centred), as Keras'. Inference, masks, renorm, synchronised
+    statistics, non-float32 inputs or compute dtypes, ``center``/``scale`` off and an axis other than
+    the last take Keras' own path. Being a subclass, DeepLIFT's linear rule (an ``isinstance`` check)
+    treats it as BatchNormalization.
     """
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
