@@ -96,9 +96,97 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
     """Read MEME (v4/v5) motif files: ours, JASPAR exports and MEME-suite output.
 
     Lines outside MOTIF blocks (version, alphabet, strands, background, command lines) are ignored.
+    A regular file (every matrix with its ``w=`` and then ``w`` lines of 4 numbers) is read in one pass
+    over its header lines with every number parsed at once; anything else, malformed input included,
+    goes through the line-by-line reader, which says what is wrong and where.
     """
     with open(path) as handle:
-        lines = handle.read().splitlines()
+        text = handle.read()
+    motifs = _read_regular(text)
+    return motifs if motifs is not None else _read_lines(text.splitlines(), path)
+
+
+# str.split and str.splitlines also split at these; a text holding one goes to the line-by-line reader
+_OTHER_SPACE = "\r\v\f\x1c\x1d\x1e\x1f"
+# a header line (MOTIF, matrix or URL) with its newline before it, in the text behind a newline
+_HEADER = re.compile(r"\n[ \t]*(?:MOTIF|letter-probability matrix|URL)[^\n]*")
+_INFO = re.compile(r"(\w+)=\s*(\S+)")  # a matrix line's fields: alength= 4 w= 12 nsites= 20 E= 0
+
+
+def _read_regular(text: str) -> list[Motif] | None:
+    """The motifs of a regular MEME file, or None where the line-by-line reader must decide.
+
+    Gives the same motifs as :func:`_read_lines` wherever it answers. It declines a text that is not
+    ASCII or has line breaks other than newlines, a MOTIF line without an identifier or without a
+    matrix after it, a matrix without ``w=``, rows that are not the ``w`` lines right after the matrix
+    line with 4 fields each, and fields that are not numbers (a header line among the rows is one).
+    """
+    if not text.isascii() or any(char in text for char in _OTHER_SPACE):
+        return None
+    text = "\n" + text  # line i of the file is line i + 1 here, behind the newline at breaks[i]
+    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    breaks = np.flatnonzero(data == 10)
+    space = (data == 32) | (data == 9) | (data == 10)
+    field_starts = np.append(~space & np.insert(space[:-1], 0, True), False)
+    fields = np.add.reduceat(field_starts, np.append(0, breaks + 1))  # per line
+
+    headers: list[tuple[str, str]] = []
+    infos: list[dict[str, str]] = []
+    matrix_ends: list[int] = []
+    urls: dict[int, str] = {}
+    header: tuple[str, str] | None = None
+    for match in _HEADER.finditer(text):
+        line = match.group().strip()
+        if line.startswith("MOTIF"):
+            parts = line.split()
+            if header is not None or len(parts) < 2:
+                return None
+            header = (parts[1], parts[2] if len(parts) > 2 else parts[1])
+        elif line.startswith("letter-probability matrix"):
+            if header is None:
+                continue
+            info = dict(_INFO.findall(line.partition(":")[2]))
+            if not info.get("w", "").isdigit():
+                return None
+            matrix_ends.append(match.end())
+            headers.append(header)
+            infos.append(info)
+            header = None
+        elif line.startswith("URL") and headers and header is None and len(line.split()) > 1:
+            urls[len(headers) - 1] = line.split(None, 1)[1]
+    if header is not None:
+        return None
+    if not headers:
+        return []
+    widths = np.array([int(info["w"]) for info in infos])
+    first = np.searchsorted(breaks, matrix_ends) + 1  # each matrix's first row (line)
+    rows = np.repeat(first - np.cumsum(np.append(0, widths[:-1])), widths) + np.arange(widths.sum())
+    if len(rows) and (rows.max() >= len(fields) or (fields[rows] != 4).any()):
+        return None
+    ends = np.append(breaks, len(text))  # line i ends at ends[i]
+    spans = zip((ends[first - 1] + 1).tolist(), ends[first + widths - 1].tolist(), strict=True)
+    try:
+        values = np.array(" ".join([text[a:b] for a, b in spans]).split(), dtype=np.float64)
+        bounds = np.cumsum(np.append(0, widths)).tolist()
+        motifs = [
+            _motif(head, info, values[4 * start : 4 * end].reshape(-1, 4))
+            for head, info, start, end in zip(headers, infos, bounds[:-1], bounds[1:], strict=True)
+        ]
+    except (ValueError, OverflowError):  # a field that is not a number, an E= or nsites= not one
+        return None
+    for index, url in urls.items():
+        motifs[index].url = url
+    return motifs
+
+
+def _motif(header: tuple[str, str], info: dict[str, str], rows: np.ndarray) -> Motif:
+    """A motif from its MOTIF line's identifier and name, its matrix line's fields and its rows."""
+    other = {"E": float(info["E"])} if "E" in info else {}
+    return Motif(header[0], header[1], rows, round(float(info.get("nsites", 20))), None, other)
+
+
+def _read_lines(lines: list[str], path: str | os.PathLike) -> list[Motif]:
+    """The line-by-line reader: any MEME-like text, with an error naming the file and line."""
     motifs: list[Motif] = []
     header: tuple[str, str] | None = None
     i = 0
@@ -113,13 +201,14 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
                 raise InputError(f"{path}:{i}: MOTIF line without an identifier")
             header = (parts[1], parts[2] if len(parts) > 2 else parts[1])
         elif line.startswith("letter-probability matrix") and header is not None:
-            info = dict(re.findall(r"(\w+)=\s*(\S+)", line.partition(":")[2]))
+            info, at = dict(_INFO.findall(line.partition(":")[2])), i
             rows, i = _read_rows(lines, i, int(info["w"]) if "w" in info else None, path)
             if "w" in info and len(rows) != int(info["w"]):
                 raise InputError(f"{path}: motif {header[0]} declares w= {info['w']}, has {len(rows)} rows")
-            other = {"E": float(info["E"])} if "E" in info else {}
-            nsites = round(float(info.get("nsites", 20)))
-            motifs.append(Motif(header[0], header[1], rows, nsites, None, other))
+            try:
+                motifs.append(_motif(header, info, rows))
+            except (ValueError, OverflowError) as error:
+                raise InputError(f"{path}:{at}: motif {header[0]}: {error}") from None
             header = None
         elif line.startswith("URL") and motifs and header is None and len(line.split()) > 1:
             motifs[-1].url = line.split(None, 1)[1]

@@ -79,6 +79,59 @@ def test_bad_meme_raises(tmp_path):
         read_meme(path)
 
 
+def test_bad_header_values_name_file_and_line(tmp_path):
+    path = tmp_path / "bad.meme"
+    path.write_text("MEME version 4\n\nMOTIF a\nletter-probability matrix: w= 1 nsites= many\n1 0 0 0\n")
+    with pytest.raises(InputError, match=r"bad.meme:4: motif a: .*'many'"):
+        read_meme(path)
+
+
+def _same_motifs(got: list[Motif], want: list[Motif]) -> bool:
+    fields = [[(m.id, m.name, m.nsites, m.url, m.other, m.ppm.shape) for m in ms] for ms in (got, want)]
+    return fields[0] == fields[1] and all(
+        np.array_equal(a.ppm, b.ppm, equal_nan=True) for a, b in zip(got, want, strict=True)
+    )
+
+
+def test_regular_reader_agrees_with_line_reader_or_declines(realdata):
+    """The one-pass reader answers for regular files (ours, JASPAR's) and, on 400 randomly damaged
+    texts, either gives exactly the line-by-line reader's motifs or leaves the text to it."""
+    import random
+
+    from cislens.meme import _read_lines, _read_regular
+
+    text = (realdata / REAL_MEME).read_text()
+    assert _same_motifs(_read_regular(text), _read_lines(text.splitlines(), "x"))
+    base = text.splitlines()[:60]
+    edits = [
+        "", "  ", "MOTIF", "MOTIF x", "\tMOTIF y z", "MOTIFX q", "URL", "URL http://u v", "-----",
+        "letter-probability matrix: w= 2", "letter-probability matrix: alength= 4 nsites= 3",
+        "letter-probability matrix: w= 1 E= 1e-3 nsites= 7.6", "0 0 1 0", "0.5 0.5 0 0 0", "0.5 0.5",
+        "a b c d", "0.25\t0.25  0.25 0.25  ", "1e-1 2E-1 .3 4", "nan 0 0 1", "1 0 0 0\x0c", "x\x0cMOTIF w",
+        "\xa0MOTIF u",
+    ]  # fmt: skip
+    rng = random.Random(0)
+    answered = 0
+    for _ in range(400):
+        lines = base[rng.choice([0, 9, 10, 12, 20]) :][: rng.randrange(1, 60)]
+        for _ in range(rng.randrange(4)):
+            if rng.random() < 0.5:
+                lines.insert(rng.randrange(len(lines) + 1), rng.choice(edits))
+            elif lines:
+                del lines[rng.randrange(len(lines))]
+        damaged = "\n".join(lines) + rng.choice(["", "\n"])
+        fast = _read_regular(damaged)
+        try:
+            slow = _read_lines(damaged.splitlines(), "x")
+        except InputError:
+            assert fast is None, damaged
+            continue
+        if fast is not None:
+            answered += 1
+            assert _same_motifs(fast, slow), damaged
+    assert answered > 50  # 83 of the 400
+
+
 def test_reads_real_jaspar_file(realdata):
     motifs = read_meme(realdata / REAL_MEME)
     assert len(motifs) == 518  # the reference file lacks MA0615.1 (Gmeb1), which pyjaspar has
