@@ -131,28 +131,38 @@ def test_meme_binary_backend_same_columns(database):
     assert table.groupby("Query_ID").first()["Target_ID"].to_dict() == {m.id: m.id for m in database[:2]}
 
 
-def test_partial_benjamini_hochberg_is_exact(monkeypatch):
-    """_bh_at: the q-values of chosen entries equal whole-row BH; strong matches are settled by each
-    row's k smallest values alone (no row sorted whole), the rest by the full sort it falls back to."""
-    from cislens.motifs import tomtom as tt
+def test_kept_pairs_match_whole_matrix_thresholds_and_bh():
+    """The compiled pass over memelite-like strided matrices keeps exactly the pairs under the cutoff
+    that overlap enough, in row-major order, with clipped p-values and each row's whole BH q-values
+    to the bit: ties (kept and not), values just outside [0, 1], rows with none and all kept."""
+    from cislens.motifs.tomtom import _bh_rows
+    from cislens.motifs.tomtom_kernel import kept_pairs
 
     rng = np.random.default_rng(5)
-    p = rng.random((40, 300))
-    p[:, :6] = rng.random((40, 6)) * 1e-5  # a few strong matches per query, as in Tomtom output
-    p[:, 6:9] = p[:, :1]  # ties
-    full = tt._bh_rows(p)
-    np.testing.assert_allclose(full[0], benjamini_hochberg(p[0]))
-    widths: list[int] = []  # the columns each ranking sorted: 32 (the k smallest) or 300 (whole rows)
-    sorted_ranks = tt._bh_sorted
-    monkeypatch.setattr(
-        tt, "_bh_sorted", lambda head, *a: widths.append(head.shape[1]) or sorted_ranks(head, *a)
-    )
-    qi, ti = np.nonzero(np.ones((40, 9), dtype=bool))
-    np.testing.assert_array_equal(tt._bh_at(p, qi, ti, k=32), full[qi, ti])
-    assert widths == [32]  # every strong match settled without sorting a row whole
-    qi, ti = np.nonzero(np.ones(p.shape, dtype=bool))
-    np.testing.assert_array_equal(tt._bh_at(p, qi[::-1], ti[::-1], k=32), full[qi, ti][::-1])
-    assert widths[1:] == [32, 300]
-    np.testing.assert_array_equal(
-        tt._bh_at(p[:, :20], qi[:5], ti[:5] % 20, k=32), tt._bh_rows(p[:, :20])[0, :5]
-    )
+    nq, nt = 40, 300
+    results = np.empty((nq, nt, 5))  # memelite's layout: matrices are strided views of one array
+    p, overlaps = results[:, :, 0], results[:, :, 3]
+    p[:] = rng.random((nq, nt))
+    p[:, :6] = rng.random((nq, 6)) * 1e-5  # a few strong matches per query, as in Tomtom output
+    p[:, 6:9] = p[:, :1]  # ties among kept values
+    p[:, 9] = p[:, 10] = 2e-5  # a tie of a kept value and one that is dropped for its overlap
+    p[0, 0], p[1, 299] = -1e-12, 1 + 1e-12  # rounding outside [0, 1] is clipped
+    p[2] = rng.random(nt) + 1e-3  # a row with nothing under the cutoff
+    p[3, 1:100] = 5e-4  # one strong match whose q comes from the 100th value (5e-4 x 300 / 100)
+    overlaps[:] = rng.integers(1, 12, (nq, nt))
+    overlaps[:, 9], overlaps[:, 10] = 10, 2
+    q_w, t_w = rng.integers(4, 20, nq), rng.integers(4, 20, nt)
+    clipped = np.clip(p, 0.0, 1.0)
+    whole = _bh_rows(clipped)
+    for cutoff in (1e-4, 2.0, -1.0):
+        keep = (p <= cutoff) & (overlaps >= np.minimum(5, np.minimum(q_w[:, None], t_w[None, :])))
+        qi, ti, pv, qv = kept_pairs(p, overlaps, q_w, t_w, 5, cutoff)
+        want_qi, want_ti = np.nonzero(keep)
+        np.testing.assert_array_equal(qi, want_qi)
+        np.testing.assert_array_equal(ti, want_ti)
+        np.testing.assert_array_equal(pv, clipped[want_qi, want_ti])
+        np.testing.assert_array_equal(qv, whole[want_qi, want_ti])
+        assert (len(qi) == 0) == (cutoff < 0) and ((2 in qi) == (cutoff > 1))
+        if cutoff == 1e-4:  # the tie: the kept one has the q of both
+            assert qv[qi == 3][0] == 5e-4 * (nt / 100) < p[3, 0] * nt
+            assert 9 in ti[qi == 0] and 10 not in ti[qi == 0] and whole[0, 9] == whole[0, 10]

@@ -16,12 +16,13 @@ whose best alignment overlaps less than min(min_overlap, query width, target wid
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,45 +110,6 @@ def _p_cutoff(threshold_on: str, thresh: float, n_targets: int) -> float:
     return thresh / n_targets if threshold_on == "evalue" else thresh
 
 
-def _bh_at(p: np.ndarray, qi: np.ndarray, ti: np.ndarray, k: int = 128) -> np.ndarray:
-    """Per-query BH q-values of the entries ``p[qi, ti]`` only, each over its query's whole row.
-
-    BH's q of the value at rank r is the minimum of p_(j) n / j over j >= r, so it depends on the row's
-    sorted values alone. Each row's k smallest are found by a partial sort in place; beyond them every
-    term is at least p_(k+1), so a q from the k smallest is exact wherever it is <= p_(k+1). Only a row
-    where that does not settle an entry is sorted whole (k = 64 left a fifth of JASPAR-like rows to a
-    full sort, 128 almost none).
-    """
-    if len(qi) == 0:
-        return np.zeros(0)
-    rows, where = np.unique(qi, return_inverse=True)
-    block = p[rows]  # the rows holding entries, one contiguous copy, clipped and partitioned in place
-    np.clip(block, 0.0, 1.0, out=block)
-    values = block[where, ti]
-    n = block.shape[1]
-    if n <= k + 1:
-        return _bh_sorted(np.sort(block, axis=1), n, where, values)[0]
-    block.partition(k, axis=1)
-    q, rank = _bh_sorted(np.sort(block[:, :k], axis=1), n, where, values)
-    unsettled = (rank >= k) | (q > block[where, k])
-    if unsettled.any():
-        redo, at = np.unique(where[unsettled], return_inverse=True)
-        q[unsettled] = _bh_sorted(np.sort(block[redo], axis=1), n, at, values[unsettled])[0]
-    return q
-
-
-def _bh_sorted(
-    head: np.ndarray, n: int, where: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """q-values of ``values`` (each in row ``where``) from the ascending first columns ``head`` of rows of
-    ``n`` p-values, and their ranks (the first position of each value: tied values share their q)."""
-    scaled = head * (n / np.arange(1, head.shape[1] + 1))
-    suffix = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
-    width = int((head < values.max()).sum(axis=1).max())  # columns beyond hold no smaller value
-    rank = (head[where, :width] < values[:, None]).sum(axis=1)
-    return suffix[where, np.minimum(rank, head.shape[1] - 1)], rank
-
-
 def _pairs(
     queries: Sequence[Motif],
     targets: Sequence[Motif],
@@ -159,10 +121,10 @@ def _pairs(
 ) -> pd.DataFrame:
     """(query, target) pairs scored by memelite with E- and q-values, those passing ``thresh`` only.
 
-    Under an E or p threshold only the pairs below the cutoff get overlaps and q-values (each still
-    BH over its query's whole row, :func:`_bh_at`); q thresholds and ``q_scope="all"`` rank the whole
-    matrix. Rows and consensus strings are built only for the pairs kept, so the table costs little
-    next to memelite itself.
+    Under an E or p threshold one compiled pass over memelite's matrices finds the pairs and their
+    q-values (each BH over its query's whole row, :func:`~cislens.motifs.tomtom_kernel.kept_pairs`);
+    q thresholds and ``q_scope="all"`` rank the whole matrix. Rows and consensus strings are built
+    only for the pairs kept, so the table costs little next to memelite itself.
     """
     from memelite import tomtom
 
@@ -173,8 +135,6 @@ def _pairs(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tomtom was given")
         p, _scores, offsets, overlaps, strands = tomtom(q_mats, t_mats, n_jobs=n_jobs)
-    # memelite's outputs are strided views of one (queries, targets, 5) array: passes over a whole
-    # matrix cost several times those over the kept pairs, so only the pairs and rows used are clipped
     nt = p.shape[1]
     q_w = np.array([len(m.ppm) for m in queries])
     t_w = np.array([len(m.ppm) for m in targets])
@@ -185,12 +145,13 @@ def _pairs(
         keep &= q <= thresh if threshold_on == "qvalue" else p <= _p_cutoff(threshold_on, thresh, nt)
         qi, ti = np.nonzero(keep)
         qv = q[qi, ti]
-    else:  # E or p thresholds: the few pairs under the cutoff first, then their overlaps and q-values
-        qi, ti = np.nonzero(p <= _p_cutoff(threshold_on, thresh, nt))
-        ok = overlaps[qi, ti] >= np.minimum(min_overlap, np.minimum(q_w[qi], t_w[ti]))
-        qi, ti = qi[ok], ti[ok]
-        qv = _bh_at(p, qi, ti)
-    pv = np.clip(p[qi, ti], 0.0, 1.0)
+        pv = p[qi, ti]
+    else:  # E or p thresholds: one compiled pass finds the few pairs and their q-values
+        from .tomtom_kernel import kept_pairs
+
+        cutoff = _p_cutoff(threshold_on, thresh, nt)
+        with _numba_threads(n_jobs):
+            qi, ti, pv, qv = kept_pairs(p, overlaps, q_w, t_w, int(min_overlap), float(cutoff))
     target_rank = np.argsort(np.argsort(np.array([m.id for m in targets], dtype=object), kind="stable"))
     order = np.lexsort((target_rank[ti], pv, qi))  # by query (input order), p-value, target ID
     qi, ti, pv, qv = qi[order], ti[order], pv[order], qv[order]
@@ -217,6 +178,22 @@ def _pairs(
         }
     )
     return frame
+
+
+@contextlib.contextmanager
+def _numba_threads(n_jobs: int) -> Iterator[None]:
+    """numba's thread count set to ``n_jobs`` (-1: left as it is) for the block, as memelite does."""
+    import numba
+
+    if n_jobs == -1:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(n_jobs)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _run_binary(
