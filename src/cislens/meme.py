@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -221,15 +220,6 @@ def _read_rows(
     lines: list[str], i: int, width: int | None, path: str | os.PathLike
 ) -> tuple[np.ndarray, int]:
     """Numeric rows (R, 4) from line ``i`` on: ``width`` of them, or up to the first non-numeric line."""
-    if width is not None:  # fast path: the next ``width`` non-blank lines parsed in one go
-        j = i + width
-        rows = [line.split() for line in lines[i:j]]
-        if len(rows) == width and all(len(row) == 4 for row in rows):  # no blank or ragged line
-            try:
-                flat = list(itertools.chain.from_iterable(rows))
-                return np.array(flat, dtype=np.float64).reshape(width, 4), j
-            except ValueError:
-                pass  # non-numeric: the row-by-row reader below stops there
     rows: list[list[float]] = []
     while i < len(lines) and (width is None or len(rows) < width):
         text = lines[i].strip()
