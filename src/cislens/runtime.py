@@ -2,7 +2,8 @@
 
 * :func:`set_seed`: one seed threaded through Python, numpy, Keras and TensorFlow (op determinism on).
 * :func:`limit_threads`: TensorFlow's pools, set once before any op runs (a rule's ``threads``), and
-  :func:`thread_limit`, the same count for numba kernels.
+  :func:`thread_limit`, the same count for numba kernels, and :func:`numba_threads`, numba's pool size
+  for one block.
 * :func:`allowed_cores`, :func:`pin_cores`: the cores a process may use (benchmarks give both frameworks
   the very same cores).
 * :func:`device_line`, :func:`check_devices`: the devices a TensorFlow job sees, logged at its start, and
@@ -13,10 +14,11 @@ TensorFlow and Keras are imported inside the functions that need them, so import
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -65,6 +67,22 @@ def thread_limit() -> int | None:
     """The count given to :func:`limit_threads`, or None: numba kernels (the Potts fit) follow it, so a
     rule's ``threads`` bounds them too (``numba.set_num_threads``) without asking TensorFlow."""
     return _thread_limit
+
+
+@contextlib.contextmanager
+def numba_threads(count: int) -> Iterator[None]:
+    """numba's thread count set to ``count`` for the block and restored after it (-1: left as it is)."""
+    if count == -1:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(count)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def allowed_cores() -> list[int]:

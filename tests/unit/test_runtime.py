@@ -1,4 +1,4 @@
-"""cislens.runtime.pin_cores: a benchmark's "1 thread" really is one core, for the process and its threads."""
+"""cislens.runtime: pin_cores makes "1 thread" one core; numba_threads sets numba's pool for a block."""
 
 import json
 import os
@@ -35,3 +35,19 @@ def test_pin_cores_keeps_at_most_the_allowed_cores_and_at_least_one():
     allowed = sorted(os.sched_getaffinity(0))
     assert _probe(len(allowed) + 5)["process"] == allowed
     assert _probe(0)["process"] == allowed[:1]
+
+
+def test_numba_threads_sets_the_count_for_the_block_and_restores_it():
+    import numba
+
+    from cislens.runtime import numba_threads
+
+    before = numba.get_num_threads()
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with pytest.raises(RuntimeError), numba_threads(1):  # restored when the block fails too
+        raise RuntimeError
+    assert numba.get_num_threads() == before
+    with numba_threads(-1):
+        assert numba.get_num_threads() == before

@@ -16,13 +16,12 @@ whose best alignment overlaps less than min(min_overlap, query width, target wid
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +146,11 @@ def _pairs(
         qv = q[qi, ti]
         pv = p[qi, ti]
     else:  # E or p thresholds: one compiled pass finds the few pairs and their q-values
+        from ..runtime import numba_threads
         from .tomtom_kernel import kept_pairs
 
         cutoff = _p_cutoff(threshold_on, thresh, nt)
-        with _numba_threads(n_jobs):
+        with numba_threads(n_jobs):  # as memelite sets them
             qi, ti, pv, qv = kept_pairs(p, overlaps, q_w, t_w, int(min_overlap), float(cutoff))
     target_rank = np.argsort(np.argsort(np.array([m.id for m in targets], dtype=object), kind="stable"))
     order = np.lexsort((target_rank[ti], pv, qi))  # by query (input order), p-value, target ID
@@ -178,22 +178,6 @@ def _pairs(
         }
     )
     return frame
-
-
-@contextlib.contextmanager
-def _numba_threads(n_jobs: int) -> Iterator[None]:
-    """numba's thread count set to ``n_jobs`` (-1: left as it is) for the block, as memelite does."""
-    import numba
-
-    if n_jobs == -1:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(n_jobs)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def _run_binary(

@@ -120,9 +120,9 @@ def optimise(
     bias correction; rate ~1) or ``"adam"`` (per element, bias-corrected; rate ~0.01-0.05). Runs on
     :func:`thread_count` threads.
     """
-    import numba
     from tqdm.auto import tqdm
 
+    from ..runtime import numba_threads
     from . import plm_kernel as kernel
 
     check_optimiser(optimiser)
@@ -135,9 +135,7 @@ def optimise(
     no_second = np.empty((0, 0), dtype=np.float32)  # GREMLIN: update_rows keeps the moment only
     sums = np.zeros((data.length, 2), dtype=np.float64)  # per block row: sum g^2, sum J^2
     history: list[float] = []
-    previous = numba.get_num_threads()
-    numba.set_num_threads(thread_count())
-    try:
+    with numba_threads(thread_count()):
         bar = tqdm(range(int(iterations)), desc="potts", disable=not progress, leave=False)
         for step in bar:
             value, dh = data.gradient(h, J, G)
@@ -158,8 +156,6 @@ def optimise(
             history.append(value + 0.5 * pen.j * float(sums[:, 1].sum()))  # J's penalty before the update
             if progress:
                 bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
-    finally:
-        numba.set_num_threads(previous)
     return h, J, history
 
 
