@@ -137,10 +137,11 @@ def _read_regular(text: str) -> list[Motif] | None:
     for match in _HEADER.finditer(text):
         line = match.group().strip()
         if line.startswith("MOTIF"):
-            parts = line.split()
-            if header is not None or len(parts) < 2:
+            if header is not None:
                 return None
-            header = (parts[1], parts[2] if len(parts) > 2 else parts[1])
+            header = _identity(line)
+            if header is None:
+                return None
         elif line.startswith("letter-probability matrix"):
             if header is None:
                 continue
@@ -151,8 +152,8 @@ def _read_regular(text: str) -> list[Motif] | None:
             headers.append(header)
             infos.append(info)
             header = None
-        elif line.startswith("URL") and headers and header is None and len(line.split()) > 1:
-            urls[len(headers) - 1] = line.split(None, 1)[1]
+        elif line.startswith("URL") and headers and header is None and _url(line):
+            urls[len(headers) - 1] = _url(line)
     if header is not None:
         return None
     if not headers:
@@ -178,6 +179,18 @@ def _read_regular(text: str) -> list[Motif] | None:
     return motifs
 
 
+def _identity(line: str) -> tuple[str, str] | None:
+    """A MOTIF line's identifier and name (the identifier when it has none); None without either."""
+    parts = line.split()
+    return None if len(parts) < 2 else (parts[1], parts[2] if len(parts) > 2 else parts[1])
+
+
+def _url(line: str) -> str | None:
+    """What follows the keyword on a (stripped) URL line, None when nothing does."""
+    parts = line.split(None, 1)
+    return parts[1] if len(parts) > 1 else None
+
+
 def _motif(header: tuple[str, str], info: dict[str, str], rows: np.ndarray) -> Motif:
     """A motif from its MOTIF line's identifier and name, its matrix line's fields and its rows."""
     other = {"E": float(info["E"])} if "E" in info else {}
@@ -195,10 +208,9 @@ def _read_lines(lines: list[str], path: str | os.PathLike) -> list[Motif]:
         if line.startswith("MOTIF"):
             if header is not None:
                 raise InputError(f"{path}:{i}: motif {header[0]} has no letter-probability matrix")
-            parts = line.split()
-            if len(parts) < 2:
+            header = _identity(line)
+            if header is None:
                 raise InputError(f"{path}:{i}: MOTIF line without an identifier")
-            header = (parts[1], parts[2] if len(parts) > 2 else parts[1])
         elif line.startswith("letter-probability matrix") and header is not None:
             info, at = dict(_INFO.findall(line.partition(":")[2])), i
             rows, i = _read_rows(lines, i, int(info["w"]) if "w" in info else None, path)
@@ -209,8 +221,8 @@ def _read_lines(lines: list[str], path: str | os.PathLike) -> list[Motif]:
             except (ValueError, OverflowError) as error:
                 raise InputError(f"{path}:{at}: motif {header[0]}: {error}") from None
             header = None
-        elif line.startswith("URL") and motifs and header is None and len(line.split()) > 1:
-            motifs[-1].url = line.split(None, 1)[1]
+        elif line.startswith("URL") and motifs and header is None and _url(line):
+            motifs[-1].url = _url(line)
     if header is not None:
         raise InputError(f"{path}: motif {header[0]} has no letter-probability matrix")
     return motifs
